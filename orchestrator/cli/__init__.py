@@ -1,0 +1,1 @@
+"""The `ducto` command line."""
