@@ -382,6 +382,8 @@ def build_ducto_wheel(verbose: bool) -> None:
             what="building the ducto wheel",
             log=LOGS / "ducto-wheel.log",
             verbose=verbose,
+            # Same sources, same bytes: a reverted edit hits the docker layer cache again.
+            env={**os.environ, "SOURCE_DATE_EPOCH": "315532800"},
         )
         wheels = list(built.glob("ducto-*.whl"))
         if len(wheels) != 1:
@@ -408,6 +410,11 @@ class ImageTarget:
     extra_tags: tuple[str, ...] = ()
     build_args: tuple[tuple[str, str], ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def version(self) -> str:
+        """The `io.airbyte.version` label the image must carry (the base image: ducto's version)."""
+        return self.extra_tags[0] if self.extra_tags else self.tag
 
     @property
     def ref(self) -> str:
@@ -454,7 +461,7 @@ def check_conventions(target: ImageTarget, info: dict[str, Any]) -> None:
         )
     expected = {
         "io.airbyte.name": target.repository,
-        "io.airbyte.version": dict(target.labels).get("io.airbyte.version", target.tag),
+        "io.airbyte.version": target.version,
     }
     for key, value in expected.items():
         if labels.get(key) != value:
@@ -473,7 +480,6 @@ def base_target() -> ImageTarget:
         tag=BASE_TAG,
         extra_tags=(version,) if version != BASE_TAG else (),
         build_args=(("DUCTO_VERSION", version), ("ROOTFS_IMAGE", ROOTFS_IMAGE)),
-        labels=(("io.airbyte.version", version),),
     )
 
 
