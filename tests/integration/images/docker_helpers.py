@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from airbyte_protocol.models import AirbyteMessage, Type
@@ -51,3 +52,15 @@ def airbyte_messages(stdout: bytes) -> list[AirbyteMessage]:
             assert isinstance(json.loads(line)[payload_key]["emitted_at"], int), line
         messages.append(msg)
     return messages
+
+
+def input_dir(parent: Path, **documents: Any) -> Path:
+    """Write JSON documents (`config=...` -> config.json) into a folder the container user can read."""
+    folder = parent / "inputs"
+    folder.mkdir(mode=0o755, exist_ok=True)
+    folder.chmod(0o755)  # the container runs as uid 1000; pytest's tmp dirs are private to their owner
+    for name, document in documents.items():
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(document))
+        path.chmod(0o644)
+    return folder
