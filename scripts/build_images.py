@@ -296,18 +296,20 @@ def pip_wheel(requirements: Path, dest: Path, *, what: str, verbose: bool, find_
     """Collect wheels for a requirements file into `dest`: offline from `dest` first, else from PyPI."""
     links = [arg for folder in (dest, *find_links) for arg in ("--find-links", str(folder))]
     base = [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "--wheel-dir", str(dest), *links]
+    cwd = requirements.parent  # relative paths in a requirements file are relative to it
     offline = subprocess.run(
         [*base, "--no-index", "--quiet", "-r", str(requirements)],
         capture_output=True,
         stdin=subprocess.DEVNULL,
         check=False,
+        cwd=cwd,
     )
     if offline.returncode == 0:
         return
     say(f"{what}: fetching and building wheels on the host")
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / f"wheels-{re.sub(r'[^A-Za-z0-9_.-]+', '_', what)}.log"
-    run([*base, "-r", str(requirements)], what=f"{what}: pip wheel", log=log, verbose=verbose)
+    run([*base, "-r", str(requirements)], what=f"{what}: pip wheel", log=log, verbose=verbose, cwd=cwd)
 
 
 def build_base_dependency_wheels(verbose: bool) -> None:
