@@ -21,6 +21,8 @@ conventions (ENTRYPOINT equal to AIRBYTE_ENTRYPOINT, the two labels, a non-root 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -31,7 +33,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -578,6 +580,19 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """One build at a time per checkout (parallel test workers share .wheelhouse/)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("waiting for another build-images in this checkout")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     started = time.monotonic()
@@ -585,16 +600,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         ensure_docker()
         directories = [] if args.base_only else resolve_connectors(args.connectors)
         targets = [connector_target(d) for d in directories]  # validate every metadata.yaml up front
-        ensure_rootfs()
-        build_base_dependency_wheels(args.verbose)
-        build_ducto_wheel(args.verbose)
-        base = base_target()
-        image_id, seconds, changed = build_image(base, args.verbose)
-        report(base, image_id, seconds, changed, args.print_refs)
-        for directory, target in zip(directories, targets, strict=True):
-            build_connector_wheels(directory, args.verbose)
-            image_id, seconds, changed = build_image(target, args.verbose)
-            report(target, image_id, seconds, changed, args.print_refs)
+        with exclusive_lock(WHEELHOUSE / ".lock"):
+            ensure_rootfs()
+            build_base_dependency_wheels(args.verbose)
+            build_ducto_wheel(args.verbose)
+            base = base_target()
+            image_id, seconds, changed = build_image(base, args.verbose)
+            report(base, image_id, seconds, changed, args.print_refs)
+            for directory, target in zip(directories, targets, strict=True):
+                build_connector_wheels(directory, args.verbose)
+                image_id, seconds, changed = build_image(target, args.verbose)
+                report(target, image_id, seconds, changed, args.print_refs)
     except BuildError as exc:
         print(f"build-images: error: {exc}", file=sys.stderr)
         return 1
