@@ -61,7 +61,7 @@ def _state_identity(state: dict[str, Any]) -> bytes:
     return jsonutil.canonical({k: v for k, v in state.items() if k not in ("sourceStats", "destinationStats")})
 
 
-def _state_key(state: dict[str, Any]) -> str | None:
+def state_key(state: dict[str, Any]) -> str | None:
     kind = state.get("type")
     if kind == "GLOBAL" and isinstance(state.get("global"), dict):
         return GLOBAL_STATE_KEY
@@ -254,7 +254,7 @@ class Pipe:
             state = message.get("state")
             if not isinstance(state, dict):
                 raise MalformedLine(line_no, "STATE without a state object")
-            key = _state_key(state)
+            key = state_key(state)
             if key is None:
                 raise MalformedLine(
                     line_no, f"unsupported STATE (type {state.get('type', 'LEGACY')}); Ducto needs STREAM or GLOBAL"
