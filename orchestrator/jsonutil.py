@@ -1,4 +1,4 @@
-"""JSON for the orchestrator: the protocol's orjson module when present, orjson otherwise."""
+"""JSON for the orchestrator: the protocol's orjson module, plus the two helpers only the host needs."""
 
 from __future__ import annotations
 
@@ -6,25 +6,14 @@ from typing import Any
 
 import orjson
 
+from ducto.protocol.json import dump_line, dumps, loads
 
-def loads(data: bytes | str) -> Any:
-    """Parse JSON text (bytes or str)."""
-    return orjson.loads(data)
-
-
-def dumps(obj: Any) -> bytes:
-    """Serialize to compact JSON bytes."""
-    return orjson.dumps(obj)
+__all__ = ["JSONDecodeError", "canonical", "dump_line", "dumps", "dumps_pretty", "loads"]
 
 
 def dumps_pretty(obj: Any) -> str:
     """Serialize for humans: indented, keys in their original order."""
     return orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode()
-
-
-def dump_line(obj: Any) -> bytes:
-    """One protocol line: compact JSON plus a newline."""
-    return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
 
 
 def canonical(obj: Any) -> bytes:
