@@ -200,6 +200,8 @@ class Pipe:
             try:
                 out = scan(region)
             except MalformedLine as exc:
+                if exc.forward:  # what came before the bad line still reaches the destination
+                    self._write(dest_fd, exc.forward)
                 self._fail("source", f"source output {exc}")
                 return
             if out and not self._write(dest_fd, out):

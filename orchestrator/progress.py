@@ -41,7 +41,9 @@ class Progress:
         """Stop showing live counters."""
 
     def log(self, origin: str, level: str, message: str) -> None:
-        """A run-log line; shown when at or above the chosen level."""
+        """A run-log line; shown when at or above the chosen level (Ducto's errors end the run instead)."""
+        if origin == "ducto" and level == "ERROR":
+            return
         if _LEVEL_ORDER.get(level, 1) >= self.level:
             self.print_line(f"[{origin}] {level} {message}")
 

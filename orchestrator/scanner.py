@@ -29,6 +29,7 @@ class MalformedLine(Exception):
         super().__init__(f"line {line_no}: {reason}")
         self.line_no = line_no
         self.reason = reason
+        self.forward: list[bytes] = []  # the complete lines before this one, still to be forwarded
 
 
 @dataclass
@@ -120,7 +121,12 @@ class RecordScanner:
                 line = region[position:newline]
                 if line.strip():
                     self.lines = line_no
-                    if self._other(line, line_no):
+                    try:
+                        forward = self._other(line, line_no)
+                    except MalformedLine as exc:
+                        exc.forward = out
+                        raise
+                    if forward:
                         out.append(region[position : newline + 1])
             position = newline + 1
         if run_start >= 0:
