@@ -75,9 +75,7 @@ def _configure(
         can_increment = "incremental" in supported and (source_cursor or default_cursor or selection.cursor_field)
         sync_mode = "incremental" if can_increment else "full_refresh"
     if sync_mode not in supported:
-        raise ConnectionFileError(
-            f"{at}.sync_mode: the source supports only {', '.join(supported)} for this stream"
-        )
+        raise ConnectionFileError(f"{at}.sync_mode: the source supports only {', '.join(supported)} for this stream")
 
     cursor_field: list[str] = []
     if sync_mode == "incremental":
@@ -110,10 +108,7 @@ def _configure(
 
     dsm = selection.destination_sync_mode
     if dsm is None:
-        if sync_mode == "incremental":
-            dsm = "append_dedup" if primary_key else "append"
-        else:
-            dsm = "overwrite"
+        dsm = ("append_dedup" if primary_key else "append") if sync_mode == "incremental" else "overwrite"
         if supported_destination_modes and dsm not in supported_destination_modes:
             dsm = "append" if "append" in supported_destination_modes else supported_destination_modes[0]
     if supported_destination_modes and dsm not in supported_destination_modes:

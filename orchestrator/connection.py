@@ -148,9 +148,7 @@ def load_connection(path: str | Path, environ: dict[str, str] | None = None) -> 
         raise ConnectionFileError(f"{where}: a connection file must be a mapping with source and destination")
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
-        raise ConnectionFileError(
-            f"{where}: unknown key {unknown[0]!r} (expected: {', '.join(sorted(_TOP_KEYS))})"
-        )
+        raise ConnectionFileError(f"{where}: unknown key {unknown[0]!r} (expected: {', '.join(sorted(_TOP_KEYS))})")
     substituter = Substituter(file_path.parent, where, environ)
     source = _connector(data, "source", substituter, file_path.parent, where)
     destination = _connector(data, "destination", substituter, file_path.parent, where)
@@ -236,10 +234,9 @@ def _streams(raw: Any, where: str) -> list[StreamSelection] | None:
         raise ConnectionFileError(f"{where}: streams: expected a non-empty list (or leave it out for all streams)")
     selections: list[StreamSelection] = []
     seen: set[tuple[str | None, str]] = set()
-    for index, item in enumerate(raw):
+    for index, raw_item in enumerate(raw):
         at = f"{where}: streams[{index}]"
-        if isinstance(item, str):
-            item = {"name": item}
+        item = {"name": raw_item} if isinstance(raw_item, str) else raw_item
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise ConnectionFileError(f"{at}: expected a stream name or a mapping with name:")
         at = f"{where}: streams[{item['name']}]"

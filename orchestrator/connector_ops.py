@@ -86,10 +86,14 @@ def run_command(
             message = None
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             text = masker.mask(line[:80].decode("utf-8", errors="replace"))
-            raise ConnectorCommandFailed(f"{connector.role} {command}: output line {line_no} is not a protocol message: {text!r}")
+            raise ConnectorCommandFailed(
+                f"{connector.role} {command}: output line {line_no} is not a protocol message: {text!r}"
+            )
         output.messages.append(message)
         if message["type"] == "LOG" and isinstance(message.get("log"), dict):
-            output.logs.append((str(message["log"].get("level", "INFO")), masker.mask(str(message["log"].get("message", "")))))
+            output.logs.append(
+                (str(message["log"].get("level", "INFO")), masker.mask(str(message["log"].get("message", ""))))
+            )
         if message["type"] == "TRACE" and isinstance(message.get("trace"), dict):
             error = message["trace"].get("error")
             if message["trace"].get("type") == "ERROR" and isinstance(error, dict) and output.error is None:
@@ -121,8 +125,9 @@ def get_spec(connector: ConnectorDef, runner: Runner | None = None, store: Store
     return spec
 
 
-def check(connector: ConnectorDef, config: dict[str, Any], runner: Runner | None = None,
-          masker: Masker | None = None) -> tuple[bool, str | None]:
+def check(
+    connector: ConnectorDef, config: dict[str, Any], runner: Runner | None = None, masker: Masker | None = None
+) -> tuple[bool, str | None]:
     """(succeeded, message) from the connector's CONNECTION_STATUS."""
     output = run_command(connector, "check", config=config, runner=runner, masker=masker)
     message = output.first("CONNECTION_STATUS")
@@ -133,8 +138,9 @@ def check(connector: ConnectorDef, config: dict[str, Any], runner: Runner | None
     return status.get("status") == "SUCCEEDED", (masker or Masker()).mask(str(text)) if text else None
 
 
-def discover(connector: ConnectorDef, config: dict[str, Any], runner: Runner | None = None,
-             masker: Masker | None = None) -> dict[str, Any]:
+def discover(
+    connector: ConnectorDef, config: dict[str, Any], runner: Runner | None = None, masker: Masker | None = None
+) -> dict[str, Any]:
     """The source's CATALOG payload."""
     output = run_command(connector, "discover", config=config, runner=runner, masker=masker)
     message = output.first("CATALOG")
@@ -144,8 +150,16 @@ def discover(connector: ConnectorDef, config: dict[str, Any], runner: Runner | N
     return catalog
 
 
-def discover_cached(connector: ConnectorDef, config: dict[str, Any], runner: Runner, store: Store,
-                    connection: str, refresh: bool, masker: Masker | None = None) -> dict[str, Any]:
+def discover_cached(
+    connector: ConnectorDef,
+    config: dict[str, Any],
+    *,
+    runner: Runner,
+    store: Store,
+    connection: str,
+    refresh: bool,
+    masker: Masker | None = None,
+) -> dict[str, Any]:
     """`discover`, reusing the last catalog of this connection while the source and its config are unchanged."""
     if connector.runner != "docker":  # a local command may change at any time: ask it every run
         return discover(connector, config, runner, masker)
@@ -159,4 +173,3 @@ def discover_cached(connector: ConnectorDef, config: dict[str, Any], runner: Run
     catalog = discover(connector, config, runner, masker)
     store.cache_put(key, {"digest": digest, "catalog": catalog})
     return catalog
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -23,10 +24,8 @@ def set_nonblocking(fd: int, enabled: bool = True) -> None:
 
 def grow_pipe(fd: int, size: int = PIPE_SIZE) -> None:
     """Enlarge a pipe's kernel buffer where the platform allows it (best effort)."""
-    try:
+    with contextlib.suppress(OSError):
         fcntl.fcntl(fd, _F_SETPIPE_SZ, size)
-    except OSError:
-        pass
 
 
 class PollReader:
@@ -48,10 +47,9 @@ class PollReader:
         try:
             data = os.read(self.fd, self.size)
         except BlockingIOError:
-            pass
-        else:
-            if data or self._hung_up():
-                return data
+            data = None
+        if data is not None and (data or self._hung_up()):
+            return data
         events = self._poll.poll(None if timeout is None else max(0, int(timeout * 1000)))
         if not events:
             return None
@@ -74,9 +72,7 @@ def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
         view = view[written:]
 
 
-def open_fifo_writer(
-    path: str, alive: Callable[[], bool], timeout: float, interval: float = 0.01
-) -> int:
+def open_fifo_writer(path: str, alive: Callable[[], bool], timeout: float, interval: float = 0.01) -> int:
     """Open a FIFO for writing once its reader has opened it, without ever blocking.
 
     Polls with O_NONBLOCK (ENXIO means "no reader yet") while `alive()` holds; raises

@@ -28,7 +28,9 @@ class ConnectionLock:
             holder = os.read(fd, 64).decode(errors="replace").strip()
             os.close(fd)
             who = f" (pid {holder})" if holder else ""
-            raise LockedError(f"connection {self.connection!r} is already syncing{who}; wait for it to finish") from None
+            raise LockedError(
+                f"connection {self.connection!r} is already syncing{who}; wait for it to finish"
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd

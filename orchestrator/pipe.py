@@ -24,8 +24,15 @@ from ducto.orchestrator.scanner import MalformedLine, RecordScanner, StreamStats
 from ducto.orchestrator.store import GLOBAL_STATE_KEY
 
 MAX_LINE_BYTES = 64 << 20
-_LOG_LEVELS = {"FATAL": "ERROR", "ERROR": "ERROR", "WARN": "WARN", "WARNING": "WARN", "INFO": "INFO",
-               "DEBUG": "DEBUG", "TRACE": "DEBUG"}
+_LOG_LEVELS = {
+    "FATAL": "ERROR",
+    "ERROR": "ERROR",
+    "WARN": "WARN",
+    "WARNING": "WARN",
+    "INFO": "INFO",
+    "DEBUG": "DEBUG",
+    "TRACE": "DEBUG",
+}
 
 StateCallback = Callable[[str, dict[str, Any]], None]
 ControlCallback = Callable[[str, dict[str, Any]], None]
@@ -72,6 +79,11 @@ def state_key(state: dict[str, Any]) -> str | None:
             namespace = descriptor.get("namespace")
             return stream_key(descriptor["name"], namespace if isinstance(namespace, str) else None)
     return None
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one (for tolerant reading of payloads)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _count(stats: Any, field: str) -> int:
@@ -158,8 +170,10 @@ class Pipe:
             self._stop.set()
             self._dest_reader.join(5)
         error = self._error(source_exit, destination_exit)
-        status = "cancelled" if cancelled or (self._failure and self._failure[0] == "cancel") else (
-            "failed" if error else "succeeded"
+        status = (
+            "cancelled"
+            if cancelled or (self._failure and self._failure[0] == "cancel")
+            else ("failed" if error else "succeeded")
         )
         if status == "succeeded":
             with self._pending_lock:
@@ -190,8 +204,11 @@ class Pipe:
             if cut == 0:
                 pending = data
                 if len(pending) > MAX_LINE_BYTES:
-                    self._fail("source", f"source output line {self.scanner.lines + 1}: longer than"
-                               f" {MAX_LINE_BYTES >> 20} MiB without a newline")
+                    self._fail(
+                        "source",
+                        f"source output line {self.scanner.lines + 1}: longer than"
+                        f" {MAX_LINE_BYTES >> 20} MiB without a newline",
+                    )
                 continue
             if cut == len(data):
                 region, pending = data, b""
@@ -283,7 +300,7 @@ class Pipe:
             return False
         kind = trace.get("type")
         if kind == "ERROR":
-            error = trace.get("error") if isinstance(trace.get("error"), dict) else {}
+            error = _obj(trace.get("error"))
             message = str(error.get("message") or error.get("internal_message") or "unknown error")
             failure_type = error.get("failure_type")
             self._errors.setdefault(side, message)
@@ -296,8 +313,8 @@ class Pipe:
                 self.log.add(side, "DEBUG", str(error["stack_trace"]))
             return False
         if kind == "STREAM_STATUS":
-            status = trace.get("stream_status") if isinstance(trace.get("stream_status"), dict) else {}
-            descriptor = status.get("stream_descriptor") if isinstance(status.get("stream_descriptor"), dict) else {}
+            status = _obj(trace.get("stream_status"))
+            descriptor = _obj(status.get("stream_descriptor"))
             name = descriptor.get("name")
             if side == "source" and isinstance(name, str):
                 namespace = descriptor.get("namespace")
@@ -305,7 +322,7 @@ class Pipe:
                 stats.status = str(status.get("status"))
             return side == "source"
         if kind == "ESTIMATE":
-            estimate = trace.get("estimate") if isinstance(trace.get("estimate"), dict) else {}
+            estimate = _obj(trace.get("estimate"))
             name, rows = estimate.get("name"), estimate.get("row_estimate")
             if isinstance(name, str) and isinstance(rows, int):
                 self.estimates[name] = rows

@@ -83,9 +83,7 @@ class PlainProgress(Progress):
             if self._last.get(name) != stats.records:
                 self._last[name] = stats.records
                 rate = stats.records / elapsed
-                self.print_line(
-                    f"{name}: {stats.records:,} records, {human_bytes(stats.bytes)}, {rate:,.0f} records/s"
-                )
+                self.print_line(f"{name}: {stats.records:,} records, {human_bytes(stats.bytes)}, {rate:,.0f} records/s")
 
     def stop(self) -> None:
         self._stop.set()

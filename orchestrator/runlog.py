@@ -23,8 +23,9 @@ _FLUSH_SECONDS = 1.0
 class RunLog:
     """Collects log lines from several threads and writes them in batches."""
 
-    def __init__(self, store: Store | None, run_id: int | None, masker: Masker,
-                 console: ConsoleCallback | None = None) -> None:
+    def __init__(
+        self, store: Store | None, run_id: int | None, masker: Masker, console: ConsoleCallback | None = None
+    ) -> None:
         self.store = store
         self.run_id = run_id
         self.masker = masker
@@ -53,9 +54,7 @@ class RunLog:
         """Write buffered lines now."""
         with self._lock:
             if self._dropped:
-                self._buffer.append(
-                    (time.time(), "ducto", "WARN", f"{self._dropped} more log lines were not kept")
-                )
+                self._buffer.append((time.time(), "ducto", "WARN", f"{self._dropped} more log lines were not kept"))
                 self._dropped = 0
             self._flush_locked()
 

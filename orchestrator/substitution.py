@@ -67,9 +67,7 @@ class Substituter:
             try:
                 return file_path.read_text().rstrip("\r\n")
             except OSError as exc:
-                raise ConnectionFileError(
-                    f"{self.where}: {path}: cannot read {file_path}: {exc.strerror}"
-                ) from None
+                raise ConnectionFileError(f"{self.where}: {path}: cannot read {file_path}: {exc.strerror}") from None
         raise ConnectionFileError(
             f"{self.where}: {path}: unknown reference ${{{kind}:...}} (use ${{env:VAR}} or ${{file:path}})"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from ducto.orchestrator.errors import ConnectionFileError, DuctoError, SyncFaile
 from ducto.orchestrator.lock import ConnectionLock
 from ducto.orchestrator.masking import Masker, secrets_in_config
 from ducto.orchestrator.pipe import Pipe, PipeResult
-from ducto.orchestrator.progress import Progress, PlainProgress
+from ducto.orchestrator.progress import PlainProgress, Progress
 from ducto.orchestrator.runlog import RunLog
 from ducto.orchestrator.runners import runner_for
 from ducto.orchestrator.runners.base import ConnectorHandle, Runner
@@ -42,8 +43,9 @@ def effective_config(connection: Connection, store: Store, connector: ConnectorD
     return {**connector.config, **updated} if updated else dict(connector.config)
 
 
-def validate_config(connector: ConnectorDef, config: dict[str, Any], spec: dict[str, Any], masker: Masker,
-                    where: str) -> None:
+def validate_config(
+    connector: ConnectorDef, config: dict[str, Any], spec: dict[str, Any], masker: Masker, where: str
+) -> None:
     """Check a config against the connector's spec; the error names the key (values masked)."""
     schema = spec.get("connectionSpecification")
     if not isinstance(schema, dict):
@@ -75,8 +77,9 @@ def state_for_catalog(states: dict[str, Any], configured: dict[str, Any]) -> lis
 class SyncRun:
     """One sync of one connection."""
 
-    def __init__(self, connection: Connection, *, progress: Progress | None = None,
-                 refresh_catalog: bool = False) -> None:
+    def __init__(
+        self, connection: Connection, *, progress: Progress | None = None, refresh_catalog: bool = False
+    ) -> None:
         self.connection = connection
         self.progress = progress or PlainProgress()
         self.refresh_catalog = refresh_catalog
@@ -122,15 +125,19 @@ class SyncRun:
         finally:
             log.flush()
             if pipe is not None:
-                store.save_run_streams(run_id, [
-                    RunStreamRow(name, s.records, s.bytes, s.committed_records, s.states_committed, s.status)
-                    for name, s in pipe.stats.items()
-                ])
+                store.save_run_streams(
+                    run_id,
+                    [
+                        RunStreamRow(name, s.records, s.bytes, s.committed_records, s.states_committed, s.status)
+                        for name, s in pipe.stats.items()
+                    ],
+                )
         assert result is not None and pipe is not None
         error = self.masker.mask(result.error) if result.error else None
         store.finish_run(run_id, result.status, error)
-        outcome = SyncOutcome(run_id, result.status, error, pipe.stats, time.monotonic() - started,
-                              result.states_committed)
+        outcome = SyncOutcome(
+            run_id, result.status, error, pipe.stats, time.monotonic() - started, result.states_committed
+        )
         if result.status != "succeeded":
             raise SyncFailed(error or result.status, run_id)
         return outcome
@@ -152,22 +159,37 @@ class SyncRun:
         validate_config(connection.source, source_config, source_spec, self.masker, where)
         validate_config(connection.destination, destination_config, destination_spec, self.masker, where)
 
-        catalog = discover_cached(connection.source, source_config, source_runner, store, connection.name,
-                                  self.refresh_catalog, self.masker)
+        catalog = discover_cached(
+            connection.source,
+            source_config,
+            runner=source_runner,
+            store=store,
+            connection=connection.name,
+            refresh=self.refresh_catalog,
+            masker=self.masker,
+        )
         modes = destination_spec.get("supported_destination_sync_modes")
         configured = build_configured_catalog(connection, catalog, modes if isinstance(modes, list) else None)
         state = state_for_catalog(store.get_states(connection.name), configured)
-        log.add("ducto", "INFO", f"run {run_id}: {len(configured['streams'])} streams,"
-                f" {len(state)} stored states")
+        log.add("ducto", "INFO", f"run {run_id}: {len(configured['streams'])} streams, {len(state)} stored states")
 
         catalog_bytes = jsonutil.dumps(configured)
         self._handles: list[ConnectorHandle] = []
-        destination = self._start(destination_runner, connection.destination, "write",
-                                  {"config": jsonutil.dumps(destination_config), "catalog": catalog_bytes},
-                                  log, stdin=True)
-        source = self._start(source_runner, connection.source, "read",
-                             {"config": jsonutil.dumps(source_config), "catalog": catalog_bytes,
-                              "state": jsonutil.dumps(state)}, log)
+        destination = self._start(
+            destination_runner,
+            connection.destination,
+            "write",
+            {"config": jsonutil.dumps(destination_config), "catalog": catalog_bytes},
+            log=log,
+            stdin=True,
+        )
+        source = self._start(
+            source_runner,
+            connection.source,
+            "read",
+            {"config": jsonutil.dumps(source_config), "catalog": catalog_bytes, "state": jsonutil.dumps(state)},
+            log=log,
+        )
 
         def on_state(key: str, state: dict[str, Any]) -> None:
             store.save_state(connection.name, key, state, run_id)
@@ -179,25 +201,38 @@ class SyncRun:
             merged = {**effective_config(connection, store, connector), **config}
             store.save_connector_config(connection.name, side, merged)
 
-        return Pipe(source, destination, log=log, hang_timeout=connection.hang_timeout,
-                    on_state=on_state, on_control=on_control,
-                    describe_source_exit=getattr(source, "describe_exit", None) or _default_describe,
-                    describe_destination_exit=getattr(destination, "describe_exit", None) or _default_describe)
+        return Pipe(
+            source,
+            destination,
+            log=log,
+            hang_timeout=connection.hang_timeout,
+            on_state=on_state,
+            on_control=on_control,
+            describe_source_exit=getattr(source, "describe_exit", None) or _default_describe,
+            describe_destination_exit=getattr(destination, "describe_exit", None) or _default_describe,
+        )
 
-    def _start(self, runner: Runner, connector: ConnectorDef, command: str, files: dict[str, bytes],
-               log: RunLog, stdin: bool = False) -> ConnectorHandle:
+    def _start(
+        self,
+        runner: Runner,
+        connector: ConnectorDef,
+        command: str,
+        files: dict[str, bytes],
+        *,
+        log: RunLog,
+        stdin: bool = False,
+    ) -> ConnectorHandle:
         role = connector.role
-        handle = runner.start(connector, command, files, stdin=stdin,
-                              on_stderr=lambda line: log.add(role, "INFO", line))
+        handle = runner.start(
+            connector, command, files, stdin=stdin, on_stderr=lambda line: log.add(role, "INFO", line)
+        )
         self._handles.append(handle)
         return handle
 
     def _cleanup(self) -> None:
         for handle in getattr(self, "_handles", []):
-            try:
+            with contextlib.suppress(Exception):
                 handle.cleanup()
-            except Exception:  # noqa: BLE001 - cleanup of one side must not hide the other's
-                pass
 
 
 def _default_describe(code: int | None) -> str:

@@ -40,21 +40,39 @@ def runs(connection: str | None, home: str | None, limit: int, as_json: bool) ->
         for run in rows:
             streams = store.run_streams(run.id)
             if as_json:
-                click.echo(jsonutil.dumps({
-                    "id": run.id, "connection": run.connection, "status": run.status,
-                    "started_at": run.started_at, "ended_at": run.ended_at, "error": run.error,
-                    "streams": {s.stream: {"records": s.records, "bytes": s.bytes,
-                                           "committed_records": s.committed_records, "status": s.status}
-                                for s in streams},
-                }).decode())
+                click.echo(
+                    jsonutil.dumps(
+                        {
+                            "id": run.id,
+                            "connection": run.connection,
+                            "status": run.status,
+                            "started_at": run.started_at,
+                            "ended_at": run.ended_at,
+                            "error": run.error,
+                            "streams": {
+                                s.stream: {
+                                    "records": s.records,
+                                    "bytes": s.bytes,
+                                    "committed_records": s.committed_records,
+                                    "status": s.status,
+                                }
+                                for s in streams
+                            },
+                        }
+                    ).decode()
+                )
                 continue
             records = sum(s.records for s in streams)
             size = sum(s.bytes for s in streams)
-            click.echo(f"run {run.id}  {run.connection}  {run.status}  {_when(run.started_at)}"
-                       f"  {_duration(run.started_at, run.ended_at)}  {records:,} records  {human_bytes(size)}")
+            click.echo(
+                f"run {run.id}  {run.connection}  {run.status}  {_when(run.started_at)}"
+                f"  {_duration(run.started_at, run.ended_at)}  {records:,} records  {human_bytes(size)}"
+            )
             for s in streams:
-                click.echo(f"    {s.stream}: {s.records:,} records, {human_bytes(s.bytes)},"
-                           f" {s.committed_records:,} committed{', ' + s.status.lower() if s.status else ''}")
+                click.echo(
+                    f"    {s.stream}: {s.records:,} records, {human_bytes(s.bytes)},"
+                    f" {s.committed_records:,} committed{', ' + s.status.lower() if s.status else ''}"
+                )
             if run.error:
                 click.echo(f"    error: {run.error}")
         if not rows and not as_json:
@@ -67,8 +85,12 @@ def runs(connection: str | None, home: str | None, limit: int, as_json: bool) ->
 @click.argument("run_id", type=int)
 @click.option("--connection", "connection", help="A connection file whose .ducto directory holds the run.")
 @click.option("--home", help="The .ducto directory to read (default: $DUCTO_HOME or ./.ducto).")
-@click.option("--level", type=click.Choice(["DEBUG", "INFO", "WARN", "ERROR"], case_sensitive=False),
-              default="DEBUG", help="Only lines at or above this level.")
+@click.option(
+    "--level",
+    type=click.Choice(["DEBUG", "INFO", "WARN", "ERROR"], case_sensitive=False),
+    default="DEBUG",
+    help="Only lines at or above this level.",
+)
 @handle_errors
 def logs(run_id: int, connection: str | None, home: str | None, level: str) -> None:
     """The log of run RUN_ID: connector LOG/TRACE messages, stderr and Ducto's own events."""

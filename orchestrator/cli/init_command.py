@@ -40,9 +40,17 @@ def _relative(path: str | None, base: Path) -> str | None:
 @click.option("--destination-config", help="The destination config file (YAML/JSON).")
 @click.option("--force", is_flag=True, help="Overwrite CONNECTION if it exists.")
 @handle_errors
-def init(connection: str, source_image: str | None, source_command: str | None, source_config: str,
-         destination_image: str | None, destination_command: str | None, destination_config: str | None,
-         force: bool) -> None:
+def init(
+    *,
+    connection: str,
+    source_image: str | None,
+    source_command: str | None,
+    source_config: str,
+    destination_image: str | None,
+    destination_command: str | None,
+    destination_config: str | None,
+    force: bool,
+) -> None:
     """Write a connection file listing every stream the source discovers, with default modes."""
     target = Path(connection).expanduser().resolve()
     if target.exists() and not force:
@@ -58,10 +66,17 @@ def init(connection: str, source_image: str | None, source_command: str | None, 
     try:
         modes_value = get_spec(destination).get("supported_destination_sync_modes")
         modes = modes_value if isinstance(modes_value, list) else None
-    except Exception:  # noqa: BLE001 - the destination's spec only refines defaults
+    except Exception:
         modes = None
-    scratch = Connection(name=target.stem, path=target, source=source, destination=destination, streams=None,
-                         local_dir=target.parent, hang_timeout=1.0)
+    scratch = Connection(
+        name=target.stem,
+        path=target,
+        source=source,
+        destination=destination,
+        streams=None,
+        local_dir=target.parent,
+        hang_timeout=1.0,
+    )
     configured = build_configured_catalog(scratch, catalog, modes)
     streams: list[dict[str, Any]] = []
     for item in configured["streams"]:

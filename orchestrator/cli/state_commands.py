@@ -48,8 +48,9 @@ def show(connection: str, stream: str | None) -> None:
         click.echo(jsonutil.dumps_pretty(list(states.values())))
         return
     if stream not in states:
-        raise UsageError(f"no state for stream {stream!r} of {conn.name} (streams with state:"
-                         f" {', '.join(sorted(states)) or 'none'})")
+        raise UsageError(
+            f"no state for stream {stream!r} of {conn.name} (streams with state: {', '.join(sorted(states)) or 'none'})"
+        )
     payload = states[stream]
     blob = payload.get("stream", {}).get("stream_state") if payload.get("type") == "STREAM" else payload
     click.echo(jsonutil.dumps_pretty(blob))
@@ -59,8 +60,12 @@ def show(connection: str, stream: str | None) -> None:
 @click.argument("connection")
 @click.argument("value", required=False)
 @click.option("--stream", help="Set this stream's state blob to VALUE (a JSON object).")
-@click.option("--file", "file_path", type=click.Path(dir_okay=False),
-              help="A JSON file: a state array (all streams) or, with --stream, one stream's blob.")
+@click.option(
+    "--file",
+    "file_path",
+    type=click.Path(dir_okay=False),
+    help="A JSON file: a state array (all streams) or, with --stream, one stream's blob.",
+)
 @handle_errors
 def set_state(connection: str, value: str | None, stream: str | None, file_path: str | None) -> None:
     """Replace state: one stream's blob (--stream S VALUE) or the whole array (--file F)."""

@@ -15,8 +15,14 @@ from ducto.orchestrator.sync import SyncOutcome, SyncRun
 @click.command()
 @click.argument("connection", metavar="CONNECTION")
 @click.option("--refresh-catalog", is_flag=True, help="Run discover again instead of reusing the cached catalog.")
-@click.option("--progress", "progress_mode", type=click.Choice(["auto", "rich", "plain"]), default="auto",
-              show_default=True, help="Live table on a terminal, plain lines otherwise.")
+@click.option(
+    "--progress",
+    "progress_mode",
+    type=click.Choice(["auto", "rich", "plain"]),
+    default="auto",
+    show_default=True,
+    help="Live table on a terminal, plain lines otherwise.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show every connector log line, not only warnings and errors.")
 @handle_errors
 def sync(connection: str, refresh_catalog: bool, progress_mode: str, verbose: bool) -> None:
@@ -40,8 +46,10 @@ def print_summary(outcome: SyncOutcome) -> None:
     ]
     records = sum(s.records for s in outcome.streams.values())
     total = sum(s.bytes for s in outcome.streams.values())
-    title = (f"run {outcome.run_id} {outcome.status}: {records:,} records, {human_bytes(total)}"
-             f" in {outcome.seconds:.1f}s, {outcome.states_committed} states committed")
+    title = (
+        f"run {outcome.run_id} {outcome.status}: {records:,} records, {human_bytes(total)}"
+        f" in {outcome.seconds:.1f}s, {outcome.states_committed} states committed"
+    )
     header = ("stream", "records", "size", "committed", "status")
     if sys.stdout.isatty():
         from rich.console import Console
@@ -57,5 +65,9 @@ def print_summary(outcome: SyncOutcome) -> None:
     click.echo(title)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
     for row in [header, *rows]:
-        click.echo("  ".join(cell.ljust(w) if i in (0, 4) else cell.rjust(w)
-                             for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        click.echo(
+            "  ".join(
+                cell.ljust(w) if i in (0, 4) else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )

@@ -87,7 +87,7 @@ class PrivateDir:
 
     def __init__(self, prefix: str = "ducto-") -> None:
         self.path = Path(tempfile.mkdtemp(prefix=prefix))
-        os.chmod(self.path, 0o700)
+        self.path.chmod(0o700)
 
     def write(self, name: str, data: bytes, subdir: str = "") -> Path:
         """Write a file with mode 0600."""

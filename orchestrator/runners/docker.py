@@ -11,6 +11,7 @@ and are removed on exit, on error, on Ctrl-C, and, if Ducto itself was killed, b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import socket
@@ -44,7 +45,7 @@ def _docker_client() -> Any:
     try:
         client = docker.from_env(timeout=120)
         client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure here means "no usable engine"
+    except Exception as exc:
         raise RunnerError(f"cannot reach the Docker engine ({exc}); is Docker running?") from None
     return client
 
@@ -62,8 +63,18 @@ def _pid_alive(pid: int) -> bool:
 class DockerHandle(ConnectorHandle):
     """A running connector container and the FIFOs connected to it."""
 
-    def __init__(self, label: str, container: Any, workdir: PrivateDir, io_dir: Path, out_fd: int, err_fd: int,
-                 memory: str | None, on_stderr: StderrCallback | None) -> None:
+    def __init__(
+        self,
+        label: str,
+        container: Any,
+        *,
+        workdir: PrivateDir,
+        io_dir: Path,
+        out_fd: int,
+        err_fd: int,
+        memory: str | None,
+        on_stderr: StderrCallback | None,
+    ) -> None:
         self.label = label
         self.container = container
         self.stdout_fd = out_fd
@@ -88,12 +99,10 @@ class DockerHandle(ConnectorHandle):
         try:
             result = self.container.wait()
             code = int(result.get("StatusCode", -1))
-            try:
+            with contextlib.suppress(Exception):
                 self.container.reload()
                 self._oom = bool(self.container.attrs.get("State", {}).get("OOMKilled"))
-            except Exception:  # noqa: BLE001 - the container may already be gone
-                pass
-        except Exception:  # noqa: BLE001 - removed while waiting: it was killed
+        except Exception:
             code = 137
         self._exit = code
         self._exited.set()
@@ -108,10 +117,8 @@ class DockerHandle(ConnectorHandle):
 
     def close_stdin(self) -> None:
         if self._in_fd is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(self._in_fd)
-            except OSError:
-                pass
             self._in_fd = None
 
     def poll(self) -> int | None:
@@ -130,10 +137,8 @@ class DockerHandle(ConnectorHandle):
     def _signal(self, name: str) -> None:
         if self._exited.is_set():
             return
-        try:
+        with contextlib.suppress(Exception):
             self.container.kill(signal=name)
-        except Exception:  # noqa: BLE001 - already stopped or removed
-            pass
 
     def describe_exit(self, code: int | None) -> str:
         """Like pipe.describe_exit, naming an out-of-memory kill and its limit."""
@@ -146,19 +151,15 @@ class DockerHandle(ConnectorHandle):
             return
         self._cleaned = True
         self.close_stdin()
-        try:
+        with contextlib.suppress(Exception):
             self.container.remove(force=True)
-        except Exception:  # noqa: BLE001 - already removed
-            pass
         if self._waiter.is_alive():
             self._exited.wait(10)
         self._stderr.join(2)
         self._stderr.stop_event.set()
         for fd in (self.stdout_fd, self._err_fd):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         self._workdir.remove()
 
 
@@ -184,17 +185,15 @@ class DockerRunner(Runner):
         host = socket.gethostname()
         try:
             containers = self._client.containers.list(all=True, filters={"label": LABEL})
-        except Exception:  # noqa: BLE001 - best effort
+        except Exception:
             return 0
         for container in containers:
             labels = container.labels or {}
             pid = labels.get("io.ducto.pid", "")
             if labels.get("io.ducto.host") == host and pid.isdigit() and not _pid_alive(int(pid)):
-                try:
+                with contextlib.suppress(Exception):
                     container.remove(force=True)
                     removed += 1
-                except Exception:  # noqa: BLE001
-                    pass
         return removed
 
     def image(self, name: str) -> Any:
@@ -258,15 +257,38 @@ class DockerRunner(Runner):
         user, uid, gid = self._user(connector, image)
         workdir = PrivateDir(prefix="ducto-docker-")
         try:
-            return self._start(connector, command, files, stdin, on_stderr, image, entrypoint, user, uid, gid,
-                               workdir)
+            return self._start(
+                connector,
+                command,
+                files,
+                stdin=stdin,
+                on_stderr=on_stderr,
+                image=image,
+                entrypoint=entrypoint,
+                user=user,
+                uid=uid,
+                gid=gid,
+                workdir=workdir,
+            )
         except BaseException:
             workdir.remove()
             raise
 
-    def _start(self, connector: ConnectorDef, command: str, files: dict[str, bytes], stdin: bool,
-               on_stderr: StderrCallback | None, image: Any, entrypoint: list[str], user: str, uid: int, gid: int,
-               workdir: PrivateDir) -> ConnectorHandle:
+    def _start(
+        self,
+        connector: ConnectorDef,
+        command: str,
+        files: dict[str, bytes],
+        *,
+        stdin: bool,
+        on_stderr: StderrCallback | None,
+        image: Any,
+        entrypoint: list[str],
+        user: str,
+        uid: int,
+        gid: int,
+        workdir: PrivateDir,
+    ) -> ConnectorHandle:
         from docker.types import LogConfig, Mount
 
         as_root = os.geteuid() == 0
@@ -277,8 +299,9 @@ class DockerRunner(Runner):
             workdir.write(f"{name}.json", data, "config")
             paths[name] = f"{CONFIG_DIR}/{name}.json"
         if connector.env:
-            env_lines = "".join(f"{key}={shlex.quote(value)}\n" for key, value in connector.env.items()
-                                if key.isidentifier())
+            env_lines = "".join(
+                f"{key}={shlex.quote(value)}\n" for key, value in connector.env.items() if key.isidentifier()
+            )
             workdir.write("env", env_lines.encode(), "config")
         config_dir.mkdir(mode=0o700, exist_ok=True)
         io_dir.mkdir(mode=0o700)
@@ -309,9 +332,14 @@ class DockerRunner(Runner):
                 command=[*entrypoint, *command_args(command, paths)],
                 user=user,
                 name=run_name,
-                labels={LABEL: "true", "io.ducto.role": connector.role, "io.ducto.command": command,
-                        "io.ducto.image": connector.image or "", "io.ducto.pid": str(os.getpid()),
-                        "io.ducto.host": socket.gethostname()},
+                labels={
+                    LABEL: "true",
+                    "io.ducto.role": connector.role,
+                    "io.ducto.command": command,
+                    "io.ducto.image": connector.image or "",
+                    "io.ducto.pid": str(os.getpid()),
+                    "io.ducto.host": socket.gethostname(),
+                },
                 mem_limit=connector.memory,
                 memswap_limit=connector.memory,
                 log_config=LogConfig(type=LogConfig.types.NONE),
@@ -319,19 +347,30 @@ class DockerRunner(Runner):
                 init=True,
                 detach=True,
             )
-        except Exception as exc:  # noqa: BLE001 - report Docker's own explanation
+        except Exception as exc:
             os.close(out_fd)
             os.close(err_fd)
-            raise RunnerError(f"{connector.role}: cannot create a container of {connector.image}:"
-                              f" {getattr(exc, 'explanation', None) or exc}") from None
-        handle = DockerHandle(connector.role, container, workdir, io_dir, out_fd, err_fd, connector.memory,
-                              on_stderr)
+            raise RunnerError(
+                f"{connector.role}: cannot create a container of {connector.image}:"
+                f" {getattr(exc, 'explanation', None) or exc}"
+            ) from None
+        handle = DockerHandle(
+            connector.role,
+            container,
+            workdir=workdir,
+            io_dir=io_dir,
+            out_fd=out_fd,
+            err_fd=err_fd,
+            memory=connector.memory,
+            on_stderr=on_stderr,
+        )
         try:
             container.start()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             handle.cleanup()
-            raise RunnerError(f"{connector.role}: cannot start {connector.image}:"
-                              f" {getattr(exc, 'explanation', None) or exc}") from None
+            raise RunnerError(
+                f"{connector.role}: cannot start {connector.image}: {getattr(exc, 'explanation', None) or exc}"
+            ) from None
         handle.watch_exit()
         return handle
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,8 +23,9 @@ from ducto.orchestrator.runners.base import (
 class ProcessHandle(ConnectorHandle):
     """A connector running as a child process in its own session (Ctrl-C reaches only Ducto)."""
 
-    def __init__(self, label: str, popen: subprocess.Popen[bytes], workdir: PrivateDir,
-                 on_stderr: StderrCallback | None) -> None:
+    def __init__(
+        self, label: str, popen: subprocess.Popen[bytes], workdir: PrivateDir, on_stderr: StderrCallback | None
+    ) -> None:
         self.label = label
         self._popen = popen
         self._workdir = workdir
@@ -45,10 +47,8 @@ class ProcessHandle(ConnectorHandle):
 
     def close_stdin(self) -> None:
         if self._popen.stdin is not None and not self._popen.stdin.closed:
-            try:
+            with contextlib.suppress(OSError):
                 self._popen.stdin.close()
-            except OSError:
-                pass
 
     def poll(self) -> int | None:
         return self._popen.poll()
@@ -61,10 +61,8 @@ class ProcessHandle(ConnectorHandle):
 
     def _signal(self, sig: int) -> None:
         if self._popen.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._popen.pid, sig)
-            except ProcessLookupError:
-                pass
 
     def terminate(self) -> None:
         self._signal(signal.SIGTERM)
@@ -78,18 +76,14 @@ class ProcessHandle(ConnectorHandle):
             self._popen.wait()
         else:
             # The connector is gone; stop its helpers (same session) that may still hold our pipes.
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._popen.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         self._stderr_thread.join(2)
         self._stderr_thread.stop_event.set()
         for stream in (self._popen.stdin, self._popen.stdout, self._popen.stderr):
             if stream is not None and not stream.closed:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
         self._workdir.remove()
 
 

@@ -28,19 +28,23 @@ class Result:
 def run_ducto(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
     full_env = {**os.environ, **(env or {})}
     full_env.pop("DUCTO_HOME", None)
-    proc = subprocess.run([*DUCTO, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [*DUCTO, *args], check=False, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+    )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 def start_ducto(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     full_env = {**os.environ, **(env or {})}
     full_env.pop("DUCTO_HOME", None)
-    return subprocess.Popen([*DUCTO, *args], cwd=cwd, env=full_env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [*DUCTO, *args], cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
-def write_connection(directory: Path, source: dict[str, Any], destination: dict[str, Any],
-                     name: str = "conn", **extra: Any) -> Path:
+def write_connection(
+    directory: Path, source: dict[str, Any], destination: dict[str, Any], name: str = "conn", **extra: Any
+) -> Path:
     document = {"source": source, "destination": destination, **extra}
     path = directory / f"{name}.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
@@ -76,8 +80,9 @@ def stored_cursors(conn_dir: Path, conn_file: Path) -> dict[str, int]:
     """Stream -> the cursor (`id`) in Ducto's stored state."""
     result = run_ducto("state", "show", str(conn_file), cwd=conn_dir)
     assert result.code == 0, result.stderr
-    return {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"]["id"]
-            for s in json.loads(result.stdout)}
+    return {
+        s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"]["id"] for s in json.loads(result.stdout)
+    }
 
 
 @pytest.fixture

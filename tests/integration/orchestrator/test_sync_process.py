@@ -66,8 +66,12 @@ def test_sync_delivers_every_record_then_resumes_incrementally(workdir: Path) ->
     assert "run 2 succeeded: 0 records" in second.stdout
     runs = _runs(workdir, conn)
     assert [r["status"] for r in runs] == ["succeeded", "succeeded"]
-    assert runs[1]["streams"]["users"] == {"records": 3000, "bytes": runs[1]["streams"]["users"]["bytes"],
-                                           "committed_records": 3000, "status": "COMPLETE"}
+    assert runs[1]["streams"]["users"] == {
+        "records": 3000,
+        "bytes": runs[1]["streams"]["users"]["bytes"],
+        "committed_records": 3000,
+        "status": "COMPLETE",
+    }
 
 
 @pytest.mark.parametrize("die_after", [1, 777, 2501, 3999])
@@ -152,8 +156,10 @@ def test_differently_written_records_are_forwarded_byte_for_byte(workdir: Path) 
     _assert_everything_delivered(workdir)
     db = sqlite3.connect(workdir / "dest.db")
     line = db.execute("SELECT line FROM records WHERE stream = 'users' AND id = 7").fetchone()[0]
-    assert line == ('{"type": "RECORD", "record": {"stream": "users", "data": {"id": 7, "name": "users-7",'
-                    ' "nested": {"x": 0}}, "emitted_at": 1700000000000}}')
+    assert line == (
+        '{"type": "RECORD", "record": {"stream": "users", "data": {"id": 7, "name": "users-7",'
+        ' "nested": {"x": 0}}, "emitted_at": 1700000000000}}'
+    )
 
 
 def test_ctrl_c_cancels_stops_connectors_and_keeps_state_safe(workdir: Path) -> None:
@@ -181,8 +187,9 @@ def _running_connectors(workdir: Path) -> list[str]:
             cmdline = (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if "fake_source.py" in cmdline and str(workdir) in cmdline or ("fake_destination.py" in cmdline
-                                                                       and str(workdir) in cmdline):
+        if ("fake_source.py" in cmdline and str(workdir) in cmdline) or (
+            "fake_destination.py" in cmdline and str(workdir) in cmdline
+        ):
             found.append(cmdline)
     return found
 
@@ -238,14 +245,19 @@ def test_control_message_updates_the_stored_config(workdir: Path) -> None:
     [
         ([{"name": "nope"}], "streams[nope]: the source has no such stream (it has: orders, users)"),
         ([{"name": "users", "sync_mode": "sometimes"}], "streams[users].sync_mode: 'sometimes' is not one of"),
-        ([{"name": "users", "cursor_field": "missing"}],
-         "streams[users].cursor_field: 'missing' is not in the stream's schema"),
-        ([{"name": "users", "cursor_field": ["nested", "y"]}],
-         "streams[users].cursor_field: 'nested.y' is not in the stream's schema"),
+        (
+            [{"name": "users", "cursor_field": "missing"}],
+            "streams[users].cursor_field: 'missing' is not in the stream's schema",
+        ),
+        (
+            [{"name": "users", "cursor_field": ["nested", "y"]}],
+            "streams[users].cursor_field: 'nested.y' is not in the stream's schema",
+        ),
     ],
 )
-def test_bad_stream_selection_is_a_usage_error_before_anything_runs(workdir: Path, streams: list,
-                                                                     expected: str) -> None:
+def test_bad_stream_selection_is_a_usage_error_before_anything_runs(
+    workdir: Path, streams: list, expected: str
+) -> None:
     conn = _connection(workdir, streams=streams)
     result = run_ducto("sync", str(conn), cwd=workdir)
     assert result.code == 2, result.stderr

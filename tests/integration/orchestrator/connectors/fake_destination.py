@@ -21,10 +21,22 @@ def main():
     command = sys.argv[1]
     out = sys.stdout.buffer
     if command == "spec":
-        out.write(json.dumps({"type": "SPEC", "spec": {
-            "connectionSpecification": {"type": "object", "required": ["path"],
-                                        "properties": {"path": {"type": "string"}}},
-            "supported_destination_sync_modes": ["append", "overwrite", "append_dedup"]}}).encode() + b"\n")
+        out.write(
+            json.dumps(
+                {
+                    "type": "SPEC",
+                    "spec": {
+                        "connectionSpecification": {
+                            "type": "object",
+                            "required": ["path"],
+                            "properties": {"path": {"type": "string"}},
+                        },
+                        "supported_destination_sync_modes": ["append", "overwrite", "append_dedup"],
+                    },
+                }
+            ).encode()
+            + b"\n"
+        )
         return 0
     with open(arg("--config")) as handle:
         config = json.load(handle)
@@ -53,13 +65,26 @@ def main():
                 out.write(b"garbage from the destination\n")
                 out.flush()
             if received == 1 and config.get("fail_with_trace"):
-                out.write(json.dumps({"type": "TRACE", "trace": {"type": "ERROR", "emitted_at": 0, "error": {
-                    "message": "disk full", "failure_type": "system_error"}}}).encode() + b"\n")
+                out.write(
+                    json.dumps(
+                        {
+                            "type": "TRACE",
+                            "trace": {
+                                "type": "ERROR",
+                                "emitted_at": 0,
+                                "error": {"message": "disk full", "failure_type": "system_error"},
+                            },
+                        }
+                    ).encode()
+                    + b"\n"
+                )
                 out.flush()
                 return 2
             record = message["record"]
-            db.execute("INSERT INTO records VALUES (?, ?, ?)",
-                       (record["stream"], record["data"]["id"], line.decode().rstrip("\n")))
+            db.execute(
+                "INSERT INTO records VALUES (?, ?, ?)",
+                (record["stream"], record["data"]["id"], line.decode().rstrip("\n")),
+            )
             since_state[record["stream"]] = since_state.get(record["stream"], 0) + 1
         elif kind == "STATE":
             db.execute("INSERT INTO echoed VALUES (?)", (json.dumps(message["state"]),))
@@ -75,8 +100,9 @@ def main():
             status = message["trace"]["stream_status"]
             db.execute("INSERT INTO statuses VALUES (?, ?)", (status["stream_descriptor"]["name"], status["status"]))
     db.execute("COMMIT")
-    out.write(json.dumps({"type": "LOG", "log": {"level": "INFO", "message": f"wrote {received} records"}}).encode()
-              + b"\n")
+    out.write(
+        json.dumps({"type": "LOG", "log": {"level": "INFO", "message": f"wrote {received} records"}}).encode() + b"\n"
+    )
     return 0
 
 

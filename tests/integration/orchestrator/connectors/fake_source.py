@@ -47,8 +47,11 @@ SPEC = {
 def schema():
     return {
         "type": "object",
-        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "nested": {"type": "object",
-                       "properties": {"x": {"type": "integer"}}}},
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "nested": {"type": "object", "properties": {"x": {"type": "integer"}}},
+        },
     }
 
 
@@ -65,8 +68,13 @@ def main():
         return 0
     if command == "discover":
         streams = [
-            {"name": name, "json_schema": schema(), "supported_sync_modes": ["full_refresh", "incremental"],
-             "default_cursor_field": ["id"], "source_defined_primary_key": [["id"]]}
+            {
+                "name": name,
+                "json_schema": schema(),
+                "supported_sync_modes": ["full_refresh", "incremental"],
+                "default_cursor_field": ["id"],
+                "source_defined_primary_key": [["id"]],
+            }
             for name in config["streams"]
         ]
         emit({"type": "CATALOG", "catalog": {"streams": streams}})
@@ -90,8 +98,16 @@ def main():
         incremental = configured["sync_mode"] == "incremental"
         start = cursors.get(name, 0) if incremental else 0
         descriptor = {"name": name}
-        emit({"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": 0,
-              "stream_status": {"stream_descriptor": descriptor, "status": "STARTED"}}})
+        emit(
+            {
+                "type": "TRACE",
+                "trace": {
+                    "type": "STREAM_STATUS",
+                    "emitted_at": 0,
+                    "stream_status": {"stream_descriptor": descriptor, "status": "STARTED"},
+                },
+            }
+        )
         since_state = 0
         for i in range(start + 1, config["streams"][name] + 1):
             emitted += 1
@@ -101,37 +117,92 @@ def main():
                 out.flush()
                 time.sleep(3600)
             if emitted == config.get("fail_at"):
-                emit({"type": "TRACE", "trace": {"type": "ERROR", "emitted_at": 0, "error": {
-                    "message": f"the API said no at record {emitted}", "failure_type": "system_error"}}})
+                emit(
+                    {
+                        "type": "TRACE",
+                        "trace": {
+                            "type": "ERROR",
+                            "emitted_at": 0,
+                            "error": {
+                                "message": f"the API said no at record {emitted}",
+                                "failure_type": "system_error",
+                            },
+                        },
+                    }
+                )
                 out.flush()
                 return 1
             if emitted == config.get("exit_at"):
                 out.flush()
                 os._exit(3)
             if emitted == config.get("control_at"):
-                emit({"type": "CONTROL", "control": {"type": "CONNECTOR_CONFIG", "emitted_at": 0,
-                      "connectorConfig": {"config": {**config, "api_key": "rotated-key-123", "control_at": None}}}})
+                emit(
+                    {
+                        "type": "CONTROL",
+                        "control": {
+                            "type": "CONNECTOR_CONFIG",
+                            "emitted_at": 0,
+                            "connectorConfig": {"config": {**config, "api_key": "rotated-key-123", "control_at": None}},
+                        },
+                    }
+                )
             if i == start + 1:
-                emit({"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": 0,
-                      "stream_status": {"stream_descriptor": descriptor, "status": "RUNNING"}}})
-            emit({"type": "RECORD", "record": {"stream": name, "data": {"id": i, "name": f"{name}-{i}",
-                  "nested": {"x": i % 7}}, "emitted_at": 1700000000000}}, spaced)
+                emit(
+                    {
+                        "type": "TRACE",
+                        "trace": {
+                            "type": "STREAM_STATUS",
+                            "emitted_at": 0,
+                            "stream_status": {"stream_descriptor": descriptor, "status": "RUNNING"},
+                        },
+                    }
+                )
+            emit(
+                {
+                    "type": "RECORD",
+                    "record": {
+                        "stream": name,
+                        "data": {"id": i, "name": f"{name}-{i}", "nested": {"x": i % 7}},
+                        "emitted_at": 1700000000000,
+                    },
+                },
+                spaced,
+            )
             since_state += 1
             if config.get("sleep"):
                 out.flush()
                 time.sleep(config["sleep"])
             if since_state == every:
-                state = {"type": "STREAM", "stream": {"stream_descriptor": descriptor, "stream_state": {"id": i}},
-                         "sourceStats": {"recordCount": float(since_state)}}
+                state = {
+                    "type": "STREAM",
+                    "stream": {"stream_descriptor": descriptor, "stream_state": {"id": i}},
+                    "sourceStats": {"recordCount": float(since_state)},
+                }
                 if config.get("legacy_state"):
                     state = {"type": "LEGACY", "data": {"id": i}}
                 emit({"type": "STATE", "state": state})
                 since_state = 0
         final = cursors.get(name, 0) if not incremental else max(start, config["streams"][name])
-        emit({"type": "STATE", "state": {"type": "STREAM", "stream": {"stream_descriptor": descriptor,
-              "stream_state": {"id": final}}, "sourceStats": {"recordCount": float(since_state)}}})
-        emit({"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": 0,
-              "stream_status": {"stream_descriptor": descriptor, "status": "COMPLETE"}}})
+        emit(
+            {
+                "type": "STATE",
+                "state": {
+                    "type": "STREAM",
+                    "stream": {"stream_descriptor": descriptor, "stream_state": {"id": final}},
+                    "sourceStats": {"recordCount": float(since_state)},
+                },
+            }
+        )
+        emit(
+            {
+                "type": "TRACE",
+                "trace": {
+                    "type": "STREAM_STATUS",
+                    "emitted_at": 0,
+                    "stream_status": {"stream_descriptor": descriptor, "status": "COMPLETE"},
+                },
+            }
+        )
     out.flush()
     return 0
 
