@@ -9,7 +9,7 @@ import os
 import select
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 PIPE_SIZE = 1 << 20  # ask the kernel for 1 MiB pipe buffers: fewer wake-ups and syscalls
 READ_SIZE = 1 << 20
@@ -70,6 +70,21 @@ def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def write_parts(fd: int, parts: Sequence[bytes | memoryview]) -> None:
+    """Write several buffers in order with as few `writev` calls as the kernel allows."""
+    if len(parts) == 1:
+        write_all(fd, parts[0])
+        return
+    pending = [memoryview(part) for part in parts if len(part)]
+    while pending:
+        written = os.writev(fd, pending[:512])
+        while pending and written >= len(pending[0]):
+            written -= len(pending[0])
+            pending.pop(0)
+        if written:
+            pending[0] = pending[0][written:]
 
 
 def open_fifo_writer(path: str, alive: Callable[[], bool], timeout: float, interval: float = 0.01) -> int:

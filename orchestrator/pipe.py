@@ -12,12 +12,12 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ducto.orchestrator import jsonutil
-from ducto.orchestrator.fdio import PollReader, write_all
+from ducto.orchestrator.fdio import PollReader, write_parts
 from ducto.orchestrator.runlog import RunLog
 from ducto.orchestrator.runners.base import ConnectorHandle
 from ducto.orchestrator.scanner import MalformedLine, RecordScanner, StreamStats, stream_key
@@ -237,11 +237,10 @@ class Pipe:
             elif pending:
                 self.log.add("ducto", "WARN", "dropped an incomplete last line from the source")
 
-    def _write(self, fd: int, parts: list[bytes]) -> bool:
-        data = parts[0] if len(parts) == 1 else b"".join(parts)
+    def _write(self, fd: int, parts: Sequence[bytes | memoryview]) -> bool:
         self._writing_since = time.monotonic()
         try:
-            write_all(fd, data)
+            write_parts(fd, parts)
         except OSError:
             self._fail("destination", "the destination stopped reading its input")
             return False

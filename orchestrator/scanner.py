@@ -18,6 +18,7 @@ from ducto.orchestrator import jsonutil
 _PREFIX = rb'\{"type": ?"RECORD", ?"record": ?\{(?:"namespace": ?(?:null|"([^"\\]*)"), ?)?"stream": ?"([^"\\]*)"'
 _FIRST_LINE = re.compile(_PREFIX)
 _NEXT_LINES = re.compile(rb"\n" + _PREFIX)
+_LINE_STARTS = re.compile(rb"\n")
 
 OtherLineHandler = Callable[[dict[str, object], bytes, int], bool]
 
@@ -29,7 +30,7 @@ class MalformedLine(Exception):
         super().__init__(f"line {line_no}: {reason}")
         self.line_no = line_no
         self.reason = reason
-        self.forward: list[bytes] = []  # the complete lines before this one, still to be forwarded
+        self.forward: list[bytes | memoryview] = []  # the complete lines before this one, still to be forwarded
 
 
 @dataclass
@@ -60,6 +61,7 @@ class RecordScanner:
         self.stats: dict[str, StreamStats] = {}
         self.lines = 0
         self._by_match: dict[tuple[bytes, bytes], StreamStats] = {}
+        self._finders: dict[bytes, re.Pattern[bytes]] = {}
 
     def stats_for(self, name: str, namespace: str | None) -> StreamStats:
         """The counters of a stream, created on first use."""
@@ -76,62 +78,78 @@ class RecordScanner:
             stats = self._by_match[match] = self.stats_for(match[1].decode(), namespace)
         return stats
 
-    def scan(self, region: bytes) -> list[bytes]:
-        """Process `region` (whole lines, ending with a newline); returns the bytes to forward."""
-        count = region.count(b"\n")
-        first = _FIRST_LINE.match(region)
-        if first is not None:
-            rest = _NEXT_LINES.findall(region)
-            if len(rest) == count - 1:  # every line is a RECORD: the fast path
-                key = (first.group(1) or b"", first.group(2))
-                if rest.count(key) == count - 1:
-                    stats = self._stats_for_match(key)
-                    stats.records += count
-                    stats.bytes += len(region)
-                else:
-                    lines = region.split(b"\n")
-                    for line, match in zip(lines, [key, *rest], strict=False):
-                        stats = self._stats_for_match(match)
-                        stats.records += 1
-                        stats.bytes += len(line) + 1
-                self.lines += count
-                return [region]
-        return self._scan_lines(region)
+    def scan(self, region: bytes) -> list[bytes | memoryview]:
+        """Process `region` (whole lines, ending with a newline); returns the pieces to forward, in order.
 
-    def _scan_lines(self, region: bytes) -> list[bytes]:
-        out: list[bytes] = []
-        run_start = -1  # start offset of the current run of forwarded RECORD lines
-        position = 0
-        line_no = self.lines
-        end = len(region)
-        while position < end:
-            newline = region.index(b"\n", position)
-            line_no += 1
-            match = _FIRST_LINE.match(region, position, newline)
-            if match is not None:
-                stats = self._stats_for_match((match.group(1) or b"", match.group(2)))
+        The first RECORD line's prefix up to its stream name (its "head") is counted with one
+        `bytes.count`; when every line starts with it, the region is one stream's records and
+        goes out whole. Otherwise only the lines that do not start with the head are looked at:
+        records of other streams by their prefix, anything else parsed.
+        """
+        count = region.count(b"\n")
+        match = _FIRST_LINE.match(region)
+        starts_with_head = match is not None
+        if match is None:
+            match = _NEXT_LINES.search(region)
+        if match is None:  # no RECORD written the usual way: look at every line
+            return self._scan_positions(region, count, None, 0, _LINE_STARTS)
+        head = region[match.start() + (0 if starts_with_head else 1) : match.end()]
+        main = self._stats_for_match((match.group(1) or b"", match.group(2)))
+        main_count = region.count(b"\n" + head) + starts_with_head
+        if main_count == count:  # the fast path: one stream's records, forwarded as one buffer
+            main.records += count
+            main.bytes += len(region)
+            self.lines += count
+            return [region]
+        finder = self._finders.get(head)
+        if finder is None:
+            if len(self._finders) > 64:
+                self._finders.clear()
+            finder = self._finders[head] = re.compile(b"\n(?!" + re.escape(head) + b")")
+        main.records += main_count
+        return self._scan_positions(region, count, main, 0 if starts_with_head else -1, finder)
+
+    def _scan_positions(
+        self, region: bytes, count: int, main: StreamStats | None, first: int, finder: re.Pattern[bytes]
+    ) -> list[bytes | memoryview]:
+        """Handle the lines that do not start with the main stream's head (`first` < 0: line 1 is one)."""
+        view = memoryview(region)
+        out: list[bytes | memoryview] = []
+        segment = 0  # start of the bytes not yet added to `out`
+        other_bytes = 0
+        line_base, counted_to, counted = self.lines, 0, 0
+        starts = [m.end() for m in finder.finditer(region, 0, len(region) - 1)]
+        if first < 0 or main is None:
+            starts.insert(0, 0)
+        for position in starts:
+            end = region.index(b"\n", position) + 1
+            other_bytes += end - position
+            record = _FIRST_LINE.match(region, position, end)
+            if record is not None:  # a record of another stream
+                stats = self._stats_for_match((record.group(1) or b"", record.group(2)))
                 stats.records += 1
-                stats.bytes += newline + 1 - position
-                if run_start < 0:
-                    run_start = position
-            else:
-                if run_start >= 0:
-                    out.append(region[run_start:position])
-                    run_start = -1
-                line = region[position:newline]
-                if line.strip():
-                    self.lines = line_no
-                    try:
-                        forward = self._other(line, line_no)
-                    except MalformedLine as exc:
-                        exc.forward = out
-                        raise
-                    if forward:
-                        out.append(region[position : newline + 1])
-            position = newline + 1
-        if run_start >= 0:
-            out.append(region[run_start:end])
-        self.lines = line_no
+                stats.bytes += end - position
+                continue
+            line = region[position : end - 1]
+            forward = False
+            if line.strip():
+                counted += region.count(b"\n", counted_to, position)
+                counted_to = position
+                try:
+                    forward = self._other(line, line_base + counted + 1)
+                except MalformedLine as exc:
+                    exc.forward = [*out, view[segment:position]] if position > segment else out
+                    self.lines = line_base + counted
+                    raise
+            if not forward:
+                if position > segment:
+                    out.append(view[segment:position])
+                segment = end
+        if segment < len(region):
+            out.append(view[segment:] if segment else region)
+        if main is not None:
+            main.bytes += len(region) - other_bytes
+        self.lines = line_base + count
         return out
 
     def _other(self, line: bytes, line_no: int) -> bool:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-
-import jsonschema
 
 from ducto.orchestrator import jsonutil
 from ducto.orchestrator.catalog import build_configured_catalog
@@ -50,6 +49,8 @@ def validate_config(
     schema = spec.get("connectionSpecification")
     if not isinstance(schema, dict):
         return
+    import jsonschema
+
     try:
         validator_class = jsonschema.validators.validator_for(schema)
         validator = validator_class(schema)
@@ -146,7 +147,7 @@ class SyncRun:
         connection = self.connection
         where = connection.path.name
         source_runner = runner_for(connection.source, connection.local_dir)
-        destination_runner = runner_for(connection.destination, connection.local_dir)
+        destination_runner = runner_for(connection.destination, connection.local_dir, shared=source_runner)
         source_config = effective_config(connection, store, connection.source)
         destination_config = effective_config(connection, store, connection.destination)
         self.masker.add(secrets_in_config(source_config))
@@ -175,21 +176,27 @@ class SyncRun:
 
         catalog_bytes = jsonutil.dumps(configured)
         self._handles: list[ConnectorHandle] = []
-        destination = self._start(
-            destination_runner,
-            connection.destination,
-            "write",
-            {"config": jsonutil.dumps(destination_config), "catalog": catalog_bytes},
-            log=log,
-            stdin=True,
-        )
-        source = self._start(
-            source_runner,
-            connection.source,
-            "read",
-            {"config": jsonutil.dumps(source_config), "catalog": catalog_bytes, "state": jsonutil.dumps(state)},
-            log=log,
-        )
+        # Both sides start at once (a container takes a few hundred ms to create and start).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="start-destination") as pool:
+            pending_destination = pool.submit(
+                self._start,
+                destination_runner,
+                connection.destination,
+                "write",
+                {"config": jsonutil.dumps(destination_config), "catalog": catalog_bytes},
+                log=log,
+                stdin=True,
+            )
+            try:
+                source = self._start(
+                    source_runner,
+                    connection.source,
+                    "read",
+                    {"config": jsonutil.dumps(source_config), "catalog": catalog_bytes, "state": jsonutil.dumps(state)},
+                    log=log,
+                )
+            finally:
+                destination = pending_destination.result()
 
         def on_state(key: str, state: dict[str, Any]) -> None:
             store.save_state(connection.name, key, state, run_id)

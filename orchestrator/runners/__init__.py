@@ -8,11 +8,16 @@ from ducto.orchestrator.connection import ConnectorDef
 from ducto.orchestrator.runners.base import ConnectorHandle, Runner
 
 
-def runner_for(connector: ConnectorDef, local_dir: Path | None = None) -> Runner:
-    """The runner a connector needs: docker for `image:`, process for `command:`."""
+def runner_for(connector: ConnectorDef, local_dir: Path | None = None, shared: Runner | None = None) -> Runner:
+    """The runner a connector needs: docker for `image:`, process for `command:`.
+
+    `shared` is reused when it is of the right kind (one Docker client and image cache per sync).
+    """
     if connector.runner == "docker":
         from ducto.orchestrator.runners.docker import DockerRunner
 
+        if isinstance(shared, DockerRunner):
+            return shared
         return DockerRunner(local_dir=local_dir)
     from ducto.orchestrator.runners.process import ProcessRunner
 
