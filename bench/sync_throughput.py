@@ -37,11 +37,14 @@ def build_images() -> None:
         with tempfile.TemporaryDirectory(prefix="ducto-bench-build-") as context:
             shutil.copy(HERE / "connectors" / script, Path(context) / script)
             (Path(context) / "Dockerfile").write_text(
-                f"FROM {BASE_IMAGE}\nCOPY {script} /app/{script}\n"
-                f'ENTRYPOINT ["python", "/app/{script}"]\n'
+                f'FROM {BASE_IMAGE}\nCOPY {script} /app/{script}\nENTRYPOINT ["python", "/app/{script}"]\n'
             )
-            subprocess.run(["docker", "build", "-q", "-t", image, context], check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+            subprocess.run(
+                ["docker", "build", "-q", "-t", image, context],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
 
 
 def generate(path: Path, records: int) -> int:
@@ -106,8 +109,12 @@ def shell_pipe_command(local: Path, configs: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--rss-records", type=int, default=0,
-                        help="also measure the orchestrator's peak RSS at this many records (e.g. 10000000)")
+    parser.add_argument(
+        "--rss-records",
+        type=int,
+        default=0,
+        help="also measure the orchestrator's peak RSS at this many records (e.g. 10000000)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each pipeline; the median is reported")
     parser.add_argument("--workdir", help="where to put the JSONL (default: a temp dir, removed afterwards)")
     args = parser.parse_args()
@@ -150,17 +157,23 @@ def main() -> None:
         median = {name: statistics.median(values) for name, values in results.items()}
         print(f"\nmedian of {args.repeat} runs, {args.records:,} records ({size / 1e6:.0f} MB):")
         for name, seconds in median.items():
-            print(f"  {name:<16} {seconds:7.2f} s  {size / 1e6 / seconds:8.1f} MB/s  runs: "
-                  + ", ".join(f"{v:.2f}" for v in results[name]))
-        print(f"  ducto sync / docker | docker = {median['ducto sync'] / median['docker | docker']:.2f}x"
-              " (target <= 1.15x)")
+            print(
+                f"  {name:<16} {seconds:7.2f} s  {size / 1e6 / seconds:8.1f} MB/s  runs: "
+                + ", ".join(f"{v:.2f}" for v in results[name])
+            )
+        print(
+            f"  ducto sync / docker | docker = {median['ducto sync'] / median['docker | docker']:.2f}x"
+            " (target <= 1.15x)"
+        )
         print(f"  ducto sync / cat | cat       = {median['ducto sync'] / median['cat | cat']:.2f}x")
         print(f"  orchestrator peak RSS at {args.records:,} records: {max(rss) / 1024:.1f} MB")
         if args.rss_records:
             size = generate(data, args.rss_records)
             seconds, peak = timed(sync_command, env=env)
-            print(f"  orchestrator peak RSS at {args.rss_records:,} records ({size / 1e9:.2f} GB):"
-                  f" {peak / 1024:.1f} MB, sync took {seconds:.1f} s")
+            print(
+                f"  orchestrator peak RSS at {args.rss_records:,} records ({size / 1e9:.2f} GB):"
+                f" {peak / 1024:.1f} MB, sync took {seconds:.1f} s"
+            )
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)

@@ -4,8 +4,10 @@ import json
 import os
 import sys
 
-SPEC = {"connectionSpecification": {"type": "object", "properties": {}},
-        "supported_destination_sync_modes": ["append", "overwrite"]}
+SPEC = {
+    "connectionSpecification": {"type": "object", "properties": {}},
+    "supported_destination_sync_modes": ["append", "overwrite"],
+}
 
 
 def main():

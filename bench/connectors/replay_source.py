@@ -4,8 +4,7 @@ import json
 import os
 import sys
 
-SPEC = {"connectionSpecification": {"type": "object", "required": ["path"],
-                                    "properties": {"path": {"type": "string"}}}}
+SPEC = {"connectionSpecification": {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}}}
 STREAM = {"name": "users", "json_schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"]}
 
 

@@ -22,8 +22,10 @@ def record(stream: str, i: int, *, spaced: bool = False, namespace: str | None =
 
 STATE = b'{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"a"},"stream_state":{}}}}\n'
 LOG = b'{"type":"LOG","log":{"level":"INFO","message":"hello"}}\n'
-STATUS = (b'{"type":"TRACE","trace":{"type":"STREAM_STATUS","emitted_at":0,"stream_status":'
-          b'{"stream_descriptor":{"name":"a"},"status":"COMPLETE"}}}\n')
+STATUS = (
+    b'{"type":"TRACE","trace":{"type":"STREAM_STATUS","emitted_at":0,"stream_status":'
+    b'{"stream_descriptor":{"name":"a"},"status":"COMPLETE"}}}\n'
+)
 
 
 class Recorder:
