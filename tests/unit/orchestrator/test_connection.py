@@ -22,7 +22,8 @@ def test_a_full_connection_file(tmp_path: Path) -> None:
         tmp_path,
         """
 source: {image: ducto/source-faker:dev, config: {count: 10, key: "${env:KEY}", token: "${file:token.txt}"}}
-destination: {command: "python dest.py --fast", config: {dsn: "pg://u:${env:PW}@h/db", literal: "$${env:X}"}, memory: 512m}
+destination:
+  {command: "python dest.py --fast", config: {dsn: "pg://u:${env:PW}@h/db", literal: "$${env:X}"}, memory: 512m}
 streams:
   - users
   - {name: orders, sync_mode: incremental, cursor_field: updated_at, primary_key: [[id], [region]]}
