@@ -41,6 +41,11 @@ def handle_errors(func: F) -> F:
             fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             fail("cancelled (interrupted)", 1)
+        except BrokenPipeError:
+            # stdout was closed early (`ducto runs | head`): stop quietly, like any Unix filter
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
         except click.exceptions.Exit:
             raise
         except click.ClickException:
