@@ -7,7 +7,7 @@ destination: {image: ducto/destination-duckdb:dev, config: {path: /local/warehou
 streams:                         # optional; all streams with their defaults when omitted
   - {name: users, sync_mode: incremental, destination_sync_mode: append_dedup}
 local_dir: .ducto/local          # mounted at /local in Docker connectors
-hang_timeout: 10m                # a connector silent for this long fails the sync
+hang_timeout: 30m                # a connector silent this long fails the sync (default 30m)
 ```
 
 A connector has `image:` (docker runner) or `command:` (process runner), `config:` (a mapping
@@ -29,7 +29,7 @@ from ducto.orchestrator.substitution import Substituter
 
 SYNC_MODES = ("full_refresh", "incremental")
 DESTINATION_SYNC_MODES = ("append", "overwrite", "append_dedup")
-DEFAULT_HANG_TIMEOUT = 600.0
+DEFAULT_HANG_TIMEOUT = 1800.0
 DEFAULT_MEMORY = "2g"
 
 _CONNECTOR_KEYS = {"image", "command", "config", "memory", "user", "env"}

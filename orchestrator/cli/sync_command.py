@@ -55,12 +55,14 @@ def print_summary(outcome: SyncOutcome) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=title, title_justify="left")
+        table = Table()
         for column in header:
             table.add_column(column, justify="left" if column in ("stream", "status") else "right")
         for row in rows:
             table.add_row(*row)
-        Console().print(table)
+        console = Console()
+        console.print(title, markup=False, highlight=False)
+        console.print(table)
         return
     click.echo(title)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]

@@ -40,7 +40,7 @@ local_dir: data
     assert conn.destination.command == ["python", "dest.py", "--fast"]
     assert conn.destination.memory == "512m"
     assert conn.secrets == {"k-123", "tok-from-file", "pw-456"}
-    assert conn.hang_timeout == 600
+    assert conn.hang_timeout == 600  # 10m
     assert conn.local_dir == tmp_path / "data"
     users, orders = conn.streams or []
     assert users.name == "users" and users.sync_mode is None
