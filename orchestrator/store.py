@@ -122,6 +122,8 @@ class Store:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():  # it may hold connector configs updated by CONTROL messages
+                path.touch(mode=0o600)
             self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10.0, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
