@@ -139,8 +139,14 @@ def load_config_file(path: Path, environ: dict[str, str] | None = None) -> tuple
     return config, substituter.secrets
 
 
-def load_connection(path: str | Path, environ: dict[str, str] | None = None) -> Connection:
-    """Parse a connection file; every problem raises ConnectionFileError naming file and key."""
+def load_connection(
+    path: str | Path, environ: dict[str, str] | None = None, *, resolve_secrets: bool = True
+) -> Connection:
+    """Parse a connection file; every problem raises ConnectionFileError naming file and key.
+
+    With `resolve_secrets=False`, references that cannot be resolved stay as written: enough for
+    commands that only need the connection's name and location (state, runs).
+    """
     file_path = Path(path).expanduser().resolve()
     where = str(path)
     data = load_yaml_file(file_path, "connection file")
@@ -149,7 +155,7 @@ def load_connection(path: str | Path, environ: dict[str, str] | None = None) -> 
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise ConnectionFileError(f"{where}: unknown key {unknown[0]!r} (expected: {', '.join(sorted(_TOP_KEYS))})")
-    substituter = Substituter(file_path.parent, where, environ)
+    substituter = Substituter(file_path.parent, where, environ, strict=resolve_secrets)
     source = _connector(data, "source", substituter, file_path.parent, where)
     destination = _connector(data, "destination", substituter, file_path.parent, where)
     streams = _streams(data.get("streams"), where)

@@ -21,7 +21,10 @@ _REFERENCE = re.compile(r"\$(\$?)\{([a-z]+):([^}]*)\}")
 class Substituter:
     """Resolves references below a base directory and collects the values it substituted."""
 
-    def __init__(self, base_dir: Path, where: str, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, base_dir: Path, where: str, environ: Mapping[str, str] | None = None, *, strict: bool = True
+    ) -> None:
+        self.strict = strict  # False: leave unresolvable references as they are (for state/history commands)
         self.base_dir = base_dir
         self.where = where
         self.environ = os.environ if environ is None else environ
@@ -45,7 +48,12 @@ class Substituter:
             if match.group(1):  # `$${...}` escapes the reference
                 return match.group(0)[1:]
             kind, ref = match.group(2), match.group(3)
-            value = self._lookup(kind, ref, path)
+            try:
+                value = self._lookup(kind, ref, path)
+            except ConnectionFileError:
+                if self.strict:
+                    raise
+                return match.group(0)
             if value:
                 self.secrets.add(value)
             return value

@@ -60,9 +60,9 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def open_connection(path: str) -> Connection:
-    """Load a connection file (errors exit 2)."""
-    return load_connection(path)
+def open_connection(path: str, *, resolve_secrets: bool = True) -> Connection:
+    """Load a connection file (errors exit 2); state and history commands need no secrets."""
+    return load_connection(path, resolve_secrets=resolve_secrets)
 
 
 def open_store(connection_path: str | None, home: str | None) -> Store:

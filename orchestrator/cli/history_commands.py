@@ -33,7 +33,7 @@ def _duration(start: float, end: float | None) -> str:
 @handle_errors
 def runs(connection: str | None, home: str | None, limit: int, as_json: bool) -> None:
     """Run history: status, start, duration, records and bytes per stream, the error if any."""
-    name = open_connection(connection).name if connection else None
+    name = open_connection(connection, resolve_secrets=False).name if connection else None
     store = open_store(connection, home)
     try:
         rows = store.list_runs(name, limit)

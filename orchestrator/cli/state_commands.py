@@ -38,7 +38,7 @@ def _stream_state(stream: str, blob: Any) -> dict[str, Any]:
 @handle_errors
 def show(connection: str, stream: str | None) -> None:
     """Print the state the next sync will pass (a JSON array), or one stream's state blob."""
-    conn = open_connection(connection)
+    conn = open_connection(connection, resolve_secrets=False)
     store = Store.open_home(home_for(conn.path))
     try:
         states = store.get_states(conn.name)
@@ -69,7 +69,7 @@ def show(connection: str, stream: str | None) -> None:
 @handle_errors
 def set_state(connection: str, value: str | None, stream: str | None, file_path: str | None) -> None:
     """Replace state: one stream's blob (--stream S VALUE) or the whole array (--file F)."""
-    conn = open_connection(connection)
+    conn = open_connection(connection, resolve_secrets=False)
     if (value is None) == (file_path is None):
         raise UsageError("give the new state as VALUE or with --file, not both")
     text = Path(file_path).read_text() if file_path else str(value)
@@ -104,7 +104,7 @@ def set_state(connection: str, value: str | None, stream: str | None, file_path:
 @handle_errors
 def reset(connection: str, stream: str | None) -> None:
     """Forget committed state: the next sync starts from scratch (for one stream or all)."""
-    conn = open_connection(connection)
+    conn = open_connection(connection, resolve_secrets=False)
     home = home_for(conn.path)
     with ConnectionLock(home, conn.name):
         store = Store.open_home(home)
