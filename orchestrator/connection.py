@@ -11,7 +11,9 @@ hang_timeout: 30m                # a connector silent this long fails the sync (
 ```
 
 A connector has `image:` (docker runner) or `command:` (process runner), `config:` (a mapping
-or a path to a YAML/JSON file), and optionally `memory:`, `user:`, `env:` (non-secret variables).
+or a path to a YAML/JSON file), and optionally `env:` (variables; in Docker they are sourced from
+a mounted file, so they stay out of `docker inspect`), and for images `memory:` (default 2g),
+`user:` (numeric uid[:gid], default the image's non-root user or 1000:1000) and `network:`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ DESTINATION_SYNC_MODES = ("append", "overwrite", "append_dedup")
 DEFAULT_HANG_TIMEOUT = 1800.0
 DEFAULT_MEMORY = "2g"
 
-_CONNECTOR_KEYS = {"image", "command", "config", "memory", "user", "env"}
+_CONNECTOR_KEYS = {"image", "command", "config", "memory", "user", "env", "network"}
 _STREAM_KEYS = {"name", "namespace", "sync_mode", "destination_sync_mode", "cursor_field", "primary_key"}
 _TOP_KEYS = {"name", "source", "destination", "streams", "local_dir", "hang_timeout"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -50,6 +52,7 @@ class ConnectorDef:
     user: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     workdir: Path | None = None
+    network: str | None = None
 
     @property
     def runner(self) -> str:
@@ -221,6 +224,9 @@ def _connector(data: dict[str, Any], role: str, sub: Substituter, base_dir: Path
     if memory is not None and not re.fullmatch(r"\d+[bkmgBKMG]?", str(memory)):
         raise ConnectionFileError(f"{where}: {role}.memory: expected a size like 512m or 2g, got {memory!r}")
     user = raw.get("user")
+    network = raw.get("network")
+    if network is not None and (not isinstance(network, str) or not network):
+        raise ConnectionFileError(f"{where}: {role}.network: expected a Docker network name (bridge, host, none, ...)")
     return ConnectorDef(
         role=role,
         image=image.strip() if isinstance(image, str) else None,
@@ -230,6 +236,7 @@ def _connector(data: dict[str, Any], role: str, sub: Substituter, base_dir: Path
         user=str(user) if user is not None else None,
         env={str(k): str(sub.resolve(v, f"{role}.env.{k}")) for k, v in env.items()},
         workdir=base_dir,
+        network=network,
     )
 
 

@@ -77,6 +77,15 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL
     );
     """,
+    # 2: per-stream generations (Airbyte's generation_id / minimum_generation_id for refreshes)
+    """
+    CREATE TABLE stream_generations (
+        connection TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        PRIMARY KEY (connection, stream)
+    );
+    """,
 ]
 
 
@@ -206,6 +215,26 @@ class Store:
             else:
                 cursor = db.execute("DELETE FROM states WHERE connection = ? AND stream = ?", (connection, stream))
             return cursor.rowcount
+
+    # ---- generations -------------------------------------------------------------------------
+    def next_generations(self, connection: str, streams: dict[str, bool]) -> dict[str, int]:
+        """The generation of each stream for a new sync; `True` (a truncating sync) starts a new one."""
+        result: dict[str, int] = {}
+        with self._tx() as db:
+            for stream, truncate in streams.items():
+                row = db.execute(
+                    "SELECT generation FROM stream_generations WHERE connection = ? AND stream = ?",
+                    (connection, stream),
+                ).fetchone()
+                generation = (row[0] if row else 0) + (1 if truncate else 0)
+                if truncate:
+                    db.execute(
+                        "INSERT INTO stream_generations (connection, stream, generation) VALUES (?, ?, ?)"
+                        " ON CONFLICT (connection, stream) DO UPDATE SET generation = excluded.generation",
+                        (connection, stream, generation),
+                    )
+                result[stream] = generation
+        return result
 
     # ---- connector configs updated by CONTROL messages ---------------------------------------
     def get_connector_config(self, connection: str, role: str) -> dict[str, Any] | None:

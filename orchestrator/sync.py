@@ -171,6 +171,7 @@ class SyncRun:
         )
         modes = destination_spec.get("supported_destination_sync_modes")
         configured = build_configured_catalog(connection, catalog, modes if isinstance(modes, list) else None)
+        self._stamp_generations(store, run_id, configured)
         state = state_for_catalog(store.get_states(connection.name), configured)
         log.add("ducto", "INFO", f"run {run_id}: {len(configured['streams'])} streams, {len(state)} stored states")
 
@@ -218,6 +219,19 @@ class SyncRun:
             describe_source_exit=getattr(source, "describe_exit", None) or _default_describe,
             describe_destination_exit=getattr(destination, "describe_exit", None) or _default_describe,
         )
+
+    def _stamp_generations(self, store: Store, run_id: int, configured: dict[str, Any]) -> None:
+        """Add `sync_id`, `generation_id` and `minimum_generation_id` (Airbyte refresh semantics):
+        an overwrite sync starts a new generation and asks the destination to drop older ones."""
+        keys = {
+            stream_key(item["stream"]["name"], item["stream"].get("namespace")): item for item in configured["streams"]
+        }
+        truncating = {key: item["destination_sync_mode"] == "overwrite" for key, item in keys.items()}
+        generations = store.next_generations(self.connection.name, truncating)
+        for key, item in keys.items():
+            item["sync_id"] = run_id
+            item["generation_id"] = generations[key]
+            item["minimum_generation_id"] = generations[key] if truncating[key] else 0
 
     def _start(
         self,

@@ -8,8 +8,10 @@ import click
 
 from ducto.orchestrator import jsonutil
 from ducto.orchestrator.cli.common import handle_errors, open_connection, open_store
-from ducto.orchestrator.errors import UsageError
+from ducto.orchestrator.errors import LockedError, UsageError
+from ducto.orchestrator.lock import ConnectionLock
 from ducto.orchestrator.progress import human_bytes
+from ducto.orchestrator.store import Store
 
 
 def _when(ts: float | None) -> str:
@@ -37,6 +39,8 @@ def runs(connection: str | None, home: str | None, limit: int, as_json: bool) ->
     store = open_store(connection, home)
     try:
         rows = store.list_runs(name, limit)
+        if _close_abandoned(store, {run.connection for run in rows if run.status == "running"}):
+            rows = store.list_runs(name, limit)
         for run in rows:
             streams = store.run_streams(run.id)
             if as_json:
@@ -79,6 +83,22 @@ def runs(connection: str | None, home: str | None, limit: int, as_json: bool) ->
             click.echo("no runs yet")
     finally:
         store.close()
+
+
+def _close_abandoned(store: Store, connections: set[str]) -> bool:
+    """Mark as failed the 'running' runs whose orchestrator is gone (their lock is free)."""
+    changed = False
+    for connection in connections:
+        lock = ConnectionLock(store.path.parent, connection)
+        try:
+            lock.acquire()
+        except LockedError:
+            continue  # a sync is running right now
+        try:
+            changed = store.mark_abandoned_runs(connection) > 0 or changed
+        finally:
+            lock.release()
+    return changed
 
 
 @click.command()

@@ -344,6 +344,8 @@ class DockerRunner(Runner):
                 memswap_limit=connector.memory,
                 log_config=LogConfig(type=LogConfig.types.NONE),
                 mounts=mounts,
+                network_mode=connector.network,
+                security_opt=["no-new-privileges"],
                 init=True,
                 detach=True,
             )

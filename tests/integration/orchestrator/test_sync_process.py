@@ -277,3 +277,32 @@ def test_missing_env_and_bad_config_are_usage_errors(workdir: Path) -> None:
     result = run_ducto("sync", str(conn), cwd=workdir)
     assert result.code == 2
     assert "conn.yaml: source.config.state_every: 'often' is not of type 'integer'" in result.stderr
+
+
+def test_overwrite_streams_get_a_new_generation_each_sync(workdir: Path) -> None:
+    conn = _connection(workdir, streams=[{"name": "users"}, {"name": "orders", "sync_mode": "full_refresh"}])
+    assert run_ducto("sync", str(conn), cwd=workdir).code == 0
+    assert run_ducto("sync", str(conn), cwd=workdir).code == 0
+    db = sqlite3.connect(workdir / "dest.db")
+    rows = db.execute(
+        "SELECT stream, sync_id, generation, minimum, mode FROM catalogs ORDER BY sync_id, stream"
+    ).fetchall()
+    assert rows == [
+        ("orders", 1, 1, 1, "overwrite"),
+        ("users", 1, 0, 0, "append_dedup"),
+        ("orders", 2, 2, 2, "overwrite"),
+        ("users", 2, 0, 0, "append_dedup"),
+    ]
+
+
+def test_global_state_is_stored_whole_and_passed_back(workdir: Path) -> None:
+    conn = _connection(workdir, {"global_state": True}, {"die_after": 2000})
+    assert run_ducto("sync", str(conn), cwd=workdir).code == 1
+    stored = json.loads(run_ducto("state", "show", str(conn), cwd=workdir).stdout)
+    assert len(stored) == 1 and stored[0]["type"] == "GLOBAL"
+    cursor = {s["stream_descriptor"]["name"]: s["stream_state"]["id"] for s in stored[0]["global"]["stream_states"]}
+    assert 0 < cursor["users"] < 2000
+    assert set(range(1, cursor["users"] + 1)) <= committed_ids(workdir / "dest.db")["users"]
+    conn = _connection(workdir, {"global_state": True})
+    assert run_ducto("sync", str(conn), cwd=workdir).code == 0
+    _assert_everything_delivered(workdir)

@@ -48,6 +48,19 @@ def main():
     db.execute("CREATE TABLE IF NOT EXISTS records (stream TEXT, id INTEGER, line TEXT)")
     db.execute("CREATE TABLE IF NOT EXISTS statuses (stream TEXT, status TEXT)")
     db.execute("CREATE TABLE IF NOT EXISTS echoed (state TEXT)")
+    db.execute("CREATE TABLE IF NOT EXISTS catalogs (stream TEXT, sync_id INT, generation INT, minimum INT, mode TEXT)")
+    with open(arg("--catalog")) as handle:
+        for item in json.load(handle)["streams"]:
+            db.execute(
+                "INSERT INTO catalogs VALUES (?, ?, ?, ?, ?)",
+                (
+                    item["stream"]["name"],
+                    item.get("sync_id"),
+                    item.get("generation_id"),
+                    item.get("minimum_generation_id"),
+                    item["destination_sync_mode"],
+                ),
+            )
     db.execute("BEGIN")
     received = 0
     since_state = {}
@@ -91,8 +104,12 @@ def main():
             db.execute("COMMIT")
             db.execute("BEGIN")
             state = message["state"]
-            name = state["stream"]["stream_descriptor"]["name"]
-            state["destinationStats"] = {"recordCount": float(since_state.pop(name, 0))}
+            if state["type"] == "GLOBAL":
+                state["destinationStats"] = {"recordCount": float(sum(since_state.values()))}
+                since_state.clear()
+            else:
+                name = state["stream"]["stream_descriptor"]["name"]
+                state["destinationStats"] = {"recordCount": float(since_state.pop(name, 0))}
             if config.get("echo", True):
                 out.write(json.dumps({"type": "STATE", "state": state}).encode() + b"\n")
                 out.flush()

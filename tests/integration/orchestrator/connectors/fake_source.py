@@ -84,6 +84,10 @@ def main():
     states = load("--state", [])
     cursors = {}
     for state in states:
+        if state["type"] == "GLOBAL":
+            for stream_state in state["global"]["stream_states"]:
+                cursors[stream_state["stream_descriptor"]["name"]] = stream_state["stream_state"]["id"]
+            continue
         descriptor = state["stream"]["stream_descriptor"]
         cursors[descriptor["name"]] = state["stream"]["stream_state"]["id"]
     spaced = config.get("spaced", False)
@@ -180,19 +184,32 @@ def main():
                 }
                 if config.get("legacy_state"):
                     state = {"type": "LEGACY", "data": {"id": i}}
+                if config.get("global_state"):
+                    cursors[name] = i
+                    state = {
+                        "type": "GLOBAL",
+                        "global": {
+                            "shared_state": {"lsn": emitted},
+                            "stream_states": [
+                                {"stream_descriptor": {"name": n}, "stream_state": {"id": c}}
+                                for n, c in cursors.items()
+                            ],
+                        },
+                    }
                 emit({"type": "STATE", "state": state})
                 since_state = 0
         final = cursors.get(name, 0) if not incremental else max(start, config["streams"][name])
-        emit(
-            {
-                "type": "STATE",
-                "state": {
-                    "type": "STREAM",
-                    "stream": {"stream_descriptor": descriptor, "stream_state": {"id": final}},
-                    "sourceStats": {"recordCount": float(since_state)},
-                },
+        if config.get("global_state"):
+            cursors[name] = final
+            stream_states = [{"stream_descriptor": {"name": n}, "stream_state": {"id": c}} for n, c in cursors.items()]
+            state = {"type": "GLOBAL", "global": {"shared_state": {"lsn": emitted}, "stream_states": stream_states}}
+        else:
+            state = {
+                "type": "STREAM",
+                "stream": {"stream_descriptor": descriptor, "stream_state": {"id": final}},
+                "sourceStats": {"recordCount": float(since_state)},
             }
-        )
+        emit({"type": "STATE", "state": state})
         emit(
             {
                 "type": "TRACE",
