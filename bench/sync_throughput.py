@@ -9,6 +9,8 @@ STATE every 10,000), then times, in the same run:
   2. `docker run -i source read ... | docker run -i destination write ...` (the same containers,
      joined by a shell pipe: data through dockerd's attached stdio)
   3. `ducto sync` with the docker runner (FIFOs; spec and catalog cached by a warm-up run)
+  4. the same two connectors as host processes: a shell pipe, then `ducto sync` (process runner),
+     which isolates the orchestrator's own cost from container start-up
 and prints the ratios, plus the orchestrator's peak RSS (for --records and --rss-records).
 """
 
@@ -96,6 +98,27 @@ def write_connection(directory: Path, local: Path) -> Path:
     return connection
 
 
+def write_process_connection(directory: Path, data: Path) -> Path:
+    """The same two connectors as local processes (process runner): the orchestrator's own overhead."""
+    connection = directory / "bench-process.yaml"
+    python = sys.executable
+    connection.write_text(
+        f"source: {{command: [{python}, {HERE / 'connectors' / 'replay_source.py'}], config: {{path: {data}}}}}\n"
+        f"destination: {{command: [{python}, {HERE / 'connectors' / 'discard_destination.py'}], config: {{}}}}\n"
+        "streams: [{name: users, sync_mode: full_refresh, destination_sync_mode: append}]\n"
+    )
+    return connection
+
+
+def process_pipe_command(data: Path, configs: Path) -> str:
+    python = sys.executable
+    return (
+        f"{python} {HERE / 'connectors' / 'replay_source.py'} read --config {configs / 'source-host.json'}"
+        f" --catalog {configs / 'catalog.json'} | {python} {HERE / 'connectors' / 'discard_destination.py'} write"
+        f" --config {configs / 'destination.json'} --catalog {configs / 'catalog.json'} > /dev/null"
+    )
+
+
 def shell_pipe_command(local: Path, configs: Path) -> str:
     user = "--user 1000:1000"
     mounts = f"-v {local}:/local:ro -v {configs}:/cfg:ro"
@@ -134,6 +157,7 @@ def main() -> None:
         os.chmod(data, 0o644)
         print(f"{args.records:,} records, {size / 1e6:.1f} MB of JSONL", flush=True)
         (configs / "source.json").write_text('{"path": "/local/records.jsonl"}')
+        (configs / "source-host.json").write_text(f'{{"path": "{data}"}}')
         (configs / "destination.json").write_text("{}")
         (configs / "catalog.json").write_text(
             '{"streams":[{"stream":{"name":"users","json_schema":{"type":"object"},'
@@ -145,8 +169,15 @@ def main() -> None:
         connection = write_connection(work, local)
         sync_command = [*ducto, "sync", str(connection), "--progress", "plain"]
         timed(sync_command, env=env)  # warm-up: caches the spec and the catalog, like any later run
+        process_sync = [*ducto, "sync", str(write_process_connection(work, data)), "--progress", "plain"]
 
-        results: dict[str, list[float]] = {"cat | cat": [], "docker | docker": [], "ducto sync": []}
+        results: dict[str, list[float]] = {
+            "cat | cat": [],
+            "docker | docker": [],
+            "ducto sync": [],
+            "python | python": [],
+            "ducto (process)": [],
+        }
         rss: list[int] = []
         for _ in range(args.repeat):
             results["cat | cat"].append(timed(f"cat {data} | cat > /dev/null", shell=True)[0])
@@ -154,6 +185,8 @@ def main() -> None:
             seconds, peak = timed(sync_command, env=env)
             results["ducto sync"].append(seconds)
             rss.append(peak)
+            results["python | python"].append(timed(process_pipe_command(data, configs), shell=True)[0])
+            results["ducto (process)"].append(timed(process_sync, env=env)[0])
         median = {name: statistics.median(values) for name, values in results.items()}
         print(f"\nmedian of {args.repeat} runs, {args.records:,} records ({size / 1e6:.0f} MB):")
         for name, seconds in median.items():
@@ -166,6 +199,10 @@ def main() -> None:
             " (target <= 1.15x)"
         )
         print(f"  ducto sync / cat | cat       = {median['ducto sync'] / median['cat | cat']:.2f}x")
+        print(
+            "  ducto (process runner) / python | python (same two processes, shell pipe) = "
+            f"{median['ducto (process)'] / median['python | python']:.2f}x"
+        )
         print(f"  orchestrator peak RSS at {args.records:,} records: {max(rss) / 1024:.1f} MB")
         if args.rss_records:
             size = generate(data, args.rss_records)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -33,7 +35,9 @@ def sync(connection: str, refresh_catalog: bool, progress_mode: str, verbose: bo
         outcome = SyncRun(conn, progress=progress, refresh_catalog=refresh_catalog).run()
     except SyncFailed as exc:
         if exc.run_id is not None:
-            raise SyncFailed(f"sync failed (run {exc.run_id}): {exc}; see `ducto logs {exc.run_id}`") from None
+            here = conn.path.parent == Path.cwd().resolve() and not os.environ.get("DUCTO_HOME")
+            hint = f"ducto logs {exc.run_id}" + ("" if here else f" --connection {connection}")
+            raise SyncFailed(f"sync failed (run {exc.run_id}): {exc}; see `{hint}`") from None
         raise
     print_summary(outcome)
 

@@ -165,3 +165,13 @@ def test_connector_commands_and_a_missing_image(client: object, tmp_path: Path) 
     assert missing.stderr.strip() == (
         "Error: image ducto-orch-test/nope:dev is not available locally (build it, or docker pull it)"
     )
+
+
+def test_a_destination_over_its_memory_limit_is_reported_as_such(client: object, tmp_path: Path) -> None:
+    conn = _connection(tmp_path, dest_extra={"allocate_mb": 400})
+    document = yaml.safe_load(conn.read_text())
+    document["destination"]["memory"] = "128m"
+    conn.write_text(yaml.safe_dump(document, sort_keys=False))
+    result = run_ducto("sync", str(conn), cwd=tmp_path)
+    assert result.code == 1
+    assert "destination failed: ran out of memory (limit 128m" in result.stderr

@@ -72,6 +72,10 @@ def main():
             received += 1
             if received == config.get("die_after"):
                 os.kill(os.getpid(), signal.SIGKILL)
+            if received == 1 and config.get("allocate_mb"):
+                hog = bytearray(config["allocate_mb"] << 20)
+                for offset in range(0, len(hog), 4096):
+                    hog[offset] = 1
             if received == 1 and config.get("hang"):
                 time.sleep(3600)
             if received == 1 and config.get("malformed"):
