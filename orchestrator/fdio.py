@@ -58,6 +58,22 @@ class PollReader:
         except BlockingIOError:
             return None
 
+    def readinto(self, target: memoryview, timeout: float | None) -> int | None:
+        """Read into `target` (no intermediate copy): bytes read, 0 at EOF, None on timeout."""
+        try:
+            got = os.readv(self.fd, [target])
+        except BlockingIOError:
+            got = -1
+        if got > 0 or (got == 0 and self._hung_up()):
+            return got
+        events = self._poll.poll(None if timeout is None else max(0, int(timeout * 1000)))
+        if not events:
+            return None
+        try:
+            return os.readv(self.fd, [target])
+        except BlockingIOError:
+            return None
+
     def _hung_up(self) -> bool:
         # read() gave 0 bytes: for a FIFO that may mean "no writer yet"; poll tells the difference.
         events = self._poll.poll(0)

@@ -24,6 +24,7 @@ from ducto.orchestrator.scanner import MalformedLine, RecordScanner, StreamStats
 from ducto.orchestrator.store import GLOBAL_STATE_KEY
 
 MAX_LINE_BYTES = 64 << 20
+READ_BUFFER = 2 << 20
 _LOG_LEVELS = {
     "FATAL": "ERROR",
     "ERROR": "ERROR",
@@ -190,52 +191,64 @@ class Pipe:
             self._fail("destination", f"the destination never opened its input ({exc})")
             return
         reader = PollReader(self.source.stdout_fd)
-        pending = b""
-        scan = self.scanner.scan
+        # One reusable buffer: reads land in it, complete lines are scanned and written from it
+        # in place, and only the unfinished last line moves to the front for the next read.
+        buffer = bytearray(READ_BUFFER)
+        filled = 0
         while self._failure is None:
-            chunk = reader.read(0.5)
-            if chunk is None:
-                continue
-            self._last_source = time.monotonic()
-            if not chunk:
-                break
-            data = pending + chunk if pending else chunk
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                pending = data
-                if len(pending) > MAX_LINE_BYTES:
+            if filled == len(buffer):  # a line longer than the buffer: grow (up to MAX_LINE_BYTES)
+                if filled >= MAX_LINE_BYTES:
                     self._fail(
                         "source",
                         f"source output line {self.scanner.lines + 1}: longer than"
                         f" {MAX_LINE_BYTES >> 20} MiB without a newline",
                     )
+                    return
+                grown = bytearray(min(len(buffer) * 2, MAX_LINE_BYTES))
+                grown[:filled] = buffer
+                buffer = grown
+            with memoryview(buffer) as view:
+                got = reader.readinto(view[filled:], 0.5)
+            if got is None:
                 continue
-            if cut == len(data):
-                region, pending = data, b""
-            else:
-                region, pending = data[:cut], data[cut:]
-            try:
-                out = scan(region)
-            except MalformedLine as exc:
-                if exc.forward:  # what came before the bad line still reaches the destination
-                    self._write(dest_fd, exc.forward)
-                self._fail("source", f"source output {exc}")
+            self._last_source = time.monotonic()
+            if not got:
+                break
+            newline = buffer.rfind(b"\n", filled, filled + got)
+            filled += got
+            if newline < 0:
+                continue
+            cut = newline + 1
+            if not self._forward(dest_fd, buffer, cut):
                 return
-            if out and not self._write(dest_fd, out):
-                return
+            tail = filled - cut
+            if tail:
+                buffer[:tail] = buffer[cut:filled]
+            filled = tail
         if self._failure is None:
             self._phase_change("source-exit")
             code = self.source.wait(None)
-            if pending and code == 0:  # the last line had no newline: accept it from a clean exit
-                try:
-                    out = scan(pending + b"\n")
-                except MalformedLine as exc:
-                    self._fail("source", f"source output {exc}")
-                    return
-                if out:
-                    self._write(dest_fd, out)
-            elif pending:
+            if filled and code == 0:  # the last line had no newline: accept it from a clean exit
+                self._forward(dest_fd, bytes(buffer[:filled]) + b"\n", filled + 1)
+            elif filled:
                 self.log.add("ducto", "WARN", "dropped an incomplete last line from the source")
+
+    def _forward(self, dest_fd: int, buffer: bytes | bytearray, size: int) -> bool:
+        """Scan `buffer[:size]` and write what the destination gets; False once the run failed."""
+        try:
+            out = self.scanner.scan(buffer, size)
+        except MalformedLine as exc:
+            if exc.forward:  # what came before the bad line still reaches the destination
+                self._write(dest_fd, exc.forward)
+            exc.forward = []
+            self._fail("source", f"source output {exc}")
+            return False
+        if out and not self._write(dest_fd, out):
+            return False
+        for part in out:
+            if isinstance(part, memoryview):
+                part.release()
+        return True
 
     def _write(self, fd: int, parts: Sequence[bytes | memoryview]) -> bool:
         self._writing_since = time.monotonic()

@@ -78,62 +78,73 @@ class RecordScanner:
             stats = self._by_match[match] = self.stats_for(match[1].decode(), namespace)
         return stats
 
-    def scan(self, region: bytes) -> list[bytes | memoryview]:
-        """Process `region` (whole lines, ending with a newline); returns the pieces to forward, in order.
+    def scan(self, buffer: bytes | bytearray, size: int | None = None) -> list[bytes | memoryview]:
+        """Process `buffer[:size]` (whole lines, ending with a newline); returns the pieces to forward.
 
+        The pieces are `buffer` itself or memoryviews into it: write them before reusing it.
         The first RECORD line's prefix up to its stream name (its "head") is counted with one
-        `bytes.count`; when every line starts with it, the region is one stream's records and
-        goes out whole. Otherwise only the lines that do not start with the head are looked at:
-        records of other streams by their prefix, anything else parsed.
+        `count`; when every line starts with it, the region is one stream's records and goes out
+        whole. Otherwise only the lines that do not start with the head are looked at: records
+        of other streams by their prefix, anything else parsed.
         """
-        count = region.count(b"\n")
-        match = _FIRST_LINE.match(region)
+        end = len(buffer) if size is None else size
+        count = buffer.count(b"\n", 0, end)
+        match = _FIRST_LINE.match(buffer, 0, end)
         starts_with_head = match is not None
         if match is None:
-            match = _NEXT_LINES.search(region)
+            match = _NEXT_LINES.search(buffer, 0, end)
         if match is None:  # no RECORD written the usual way: look at every line
-            return self._scan_positions(region, count, None, 0, _LINE_STARTS)
-        head = region[match.start() + (0 if starts_with_head else 1) : match.end()]
+            return self._scan_positions(buffer, end, count=count, main=None, first=0, finder=_LINE_STARTS)
+        head = bytes(buffer[match.start() + (0 if starts_with_head else 1) : match.end()])
         main = self._stats_for_match((match.group(1) or b"", match.group(2)))
-        main_count = region.count(b"\n" + head) + starts_with_head
+        main_count = buffer.count(b"\n" + head, 0, end) + starts_with_head
         if main_count == count:  # the fast path: one stream's records, forwarded as one buffer
             main.records += count
-            main.bytes += len(region)
+            main.bytes += end
             self.lines += count
-            return [region]
+            return [buffer if end == len(buffer) and isinstance(buffer, bytes) else memoryview(buffer)[:end]]
         finder = self._finders.get(head)
         if finder is None:
             if len(self._finders) > 64:
                 self._finders.clear()
             finder = self._finders[head] = re.compile(b"\n(?!" + re.escape(head) + b")")
         main.records += main_count
-        return self._scan_positions(region, count, main, 0 if starts_with_head else -1, finder)
+        return self._scan_positions(
+            buffer, end, count=count, main=main, first=0 if starts_with_head else -1, finder=finder
+        )
 
     def _scan_positions(
-        self, region: bytes, count: int, main: StreamStats | None, first: int, finder: re.Pattern[bytes]
+        self,
+        buffer: bytes | bytearray,
+        size: int,
+        *,
+        count: int,
+        main: StreamStats | None,
+        first: int,
+        finder: re.Pattern[bytes],
     ) -> list[bytes | memoryview]:
         """Handle the lines that do not start with the main stream's head (`first` < 0: line 1 is one)."""
-        view = memoryview(region)
+        view = memoryview(buffer)
         out: list[bytes | memoryview] = []
         segment = 0  # start of the bytes not yet added to `out`
         other_bytes = 0
         line_base, counted_to, counted = self.lines, 0, 0
-        starts = [m.end() for m in finder.finditer(region, 0, len(region) - 1)]
+        starts = [m.end() for m in finder.finditer(buffer, 0, size - 1)]
         if first < 0 or main is None:
             starts.insert(0, 0)
         for position in starts:
-            end = region.index(b"\n", position) + 1
+            end = buffer.index(b"\n", position, size) + 1
             other_bytes += end - position
-            record = _FIRST_LINE.match(region, position, end)
+            record = _FIRST_LINE.match(buffer, position, end)
             if record is not None:  # a record of another stream
                 stats = self._stats_for_match((record.group(1) or b"", record.group(2)))
                 stats.records += 1
                 stats.bytes += end - position
                 continue
-            line = region[position : end - 1]
+            line = bytes(buffer[position : end - 1])
             forward = False
             if line.strip():
-                counted += region.count(b"\n", counted_to, position)
+                counted += buffer.count(b"\n", counted_to, position)
                 counted_to = position
                 try:
                     forward = self._other(line, line_base + counted + 1)
@@ -145,10 +156,10 @@ class RecordScanner:
                 if position > segment:
                     out.append(view[segment:position])
                 segment = end
-        if segment < len(region):
-            out.append(view[segment:] if segment else region)
+        if segment < size:
+            out.append(view[segment:size])
         if main is not None:
-            main.bytes += len(region) - other_bytes
+            main.bytes += size - other_bytes
         self.lines = line_base + count
         return out
 

@@ -119,3 +119,21 @@ def test_line_numbers_continue_across_regions_and_malformed_lines_are_named() ->
 def test_messages_that_are_not_protocol_messages(line: bytes, reason: str) -> None:
     with pytest.raises(MalformedLine, match=re.escape(reason)):
         RecordScanner(Recorder()).scan(line)
+
+
+def test_a_partly_filled_bytearray_gives_the_same_result_as_bytes() -> None:
+    rng = random.Random(11)
+    for _ in range(100):
+        lines = [
+            rng.choice([record("a", 1), record("b", 2), STATE, LOG, record("a", 3, spaced=True)])
+            for _ in range(rng.randint(1, 30))
+        ]
+        region = b"".join(lines)
+        buffer = bytearray(region + b'{"type":"RECORD","record":{"stream":"a"')  # an unfinished line after size
+        expected, reference, _ = scan(lines)
+        scanner = RecordScanner(Recorder())
+        out = b"".join(bytes(part) for part in scanner.scan(buffer, len(region)))
+        assert out == expected
+        assert {k: (s.records, s.bytes) for k, s in scanner.stats.items()} == {
+            k: (s.records, s.bytes) for k, s in reference.stats.items()
+        }
