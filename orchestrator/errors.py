@@ -6,6 +6,8 @@ configuration error. Every error prints as one line, without a traceback.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DuctoError(Exception):
     """Base of every error the CLI reports as one line."""
@@ -33,6 +35,7 @@ class SyncFailed(DuctoError):
     def __init__(self, message: str, run_id: int | None = None) -> None:
         super().__init__(message)
         self.run_id = run_id
+        self.outcome: Any = None  # the SyncOutcome (counts so far) when the run got that far
 
 
 class LockedError(DuctoError):

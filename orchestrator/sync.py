@@ -15,7 +15,7 @@ from ducto.orchestrator.connector_ops import discover_cached, get_spec
 from ducto.orchestrator.errors import ConnectionFileError, DuctoError, SyncFailed
 from ducto.orchestrator.lock import ConnectionLock
 from ducto.orchestrator.masking import Masker, secrets_in_config
-from ducto.orchestrator.pipe import Pipe, PipeResult
+from ducto.orchestrator.pipe import Pipe, PipeResult, describe_exit
 from ducto.orchestrator.progress import PlainProgress, Progress
 from ducto.orchestrator.runlog import RunLog
 from ducto.orchestrator.runners import runner_for
@@ -86,6 +86,7 @@ class SyncRun:
         self.refresh_catalog = refresh_catalog
         self.home = home_for(connection.path)
         self.masker = Masker(connection.secrets)
+        self._handles: list[ConnectorHandle] = []
 
     def run(self) -> SyncOutcome:
         """Run the sync; raises SyncFailed (exit 1) or a usage error (exit 2)."""
@@ -121,6 +122,11 @@ class SyncRun:
                 log.add("ducto", "ERROR", message)
                 store.finish_run(run_id, "failed", message)
                 raise
+            except Exception as exc:
+                message = self.masker.mask(f"internal error: {type(exc).__name__}: {exc}")
+                log.add("ducto", "ERROR", message)
+                store.finish_run(run_id, "failed", message)
+                raise
             finally:
                 self._cleanup()
         finally:
@@ -140,7 +146,9 @@ class SyncRun:
             run_id, result.status, error, pipe.stats, time.monotonic() - started, result.states_committed
         )
         if result.status != "succeeded":
-            raise SyncFailed(error or result.status, run_id)
+            failure = SyncFailed(error or result.status, run_id)
+            failure.outcome = outcome
+            raise failure
         return outcome
 
     def _prepare_and_start(self, store: Store, run_id: int, log: RunLog) -> Pipe:
@@ -176,7 +184,6 @@ class SyncRun:
         log.add("ducto", "INFO", f"run {run_id}: {len(configured['streams'])} streams, {len(state)} stored states")
 
         catalog_bytes = jsonutil.dumps(configured)
-        self._handles: list[ConnectorHandle] = []
         # Both sides start at once (a container takes a few hundred ms to create and start).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="start-destination") as pool:
             pending_destination = pool.submit(
@@ -216,8 +223,8 @@ class SyncRun:
             hang_timeout=connection.hang_timeout,
             on_state=on_state,
             on_control=on_control,
-            describe_source_exit=getattr(source, "describe_exit", None) or _default_describe,
-            describe_destination_exit=getattr(destination, "describe_exit", None) or _default_describe,
+            describe_source_exit=getattr(source, "describe_exit", None) or describe_exit,
+            describe_destination_exit=getattr(destination, "describe_exit", None) or describe_exit,
         )
 
     def _stamp_generations(self, store: Store, run_id: int, configured: dict[str, Any]) -> None:
@@ -251,12 +258,6 @@ class SyncRun:
         return handle
 
     def _cleanup(self) -> None:
-        for handle in getattr(self, "_handles", []):
+        for handle in self._handles:
             with contextlib.suppress(Exception):
                 handle.cleanup()
-
-
-def _default_describe(code: int | None) -> str:
-    from ducto.orchestrator.pipe import describe_exit
-
-    return describe_exit(code)

@@ -34,6 +34,8 @@ def sync(connection: str, refresh_catalog: bool, progress_mode: str, verbose: bo
     try:
         outcome = SyncRun(conn, progress=progress, refresh_catalog=refresh_catalog).run()
     except SyncFailed as exc:
+        if exc.outcome is not None:
+            print_summary(exc.outcome)
         if exc.run_id is not None:
             here = conn.path.parent == Path.cwd().resolve() and not os.environ.get("DUCTO_HOME")
             hint = f"ducto logs {exc.run_id}" + ("" if here else f" --connection {connection}")
