@@ -184,11 +184,12 @@ class DockerRunner(Runner):
         removed = 0
         host = socket.gethostname()
         try:
-            containers = self._client.containers.list(all=True, filters={"label": LABEL})
+            # sparse: no per-container inspect, so a container removed meanwhile cannot fail the listing
+            containers = self._client.containers.list(all=True, filters={"label": LABEL}, sparse=True)
         except Exception:
             return 0
         for container in containers:
-            labels = container.labels or {}
+            labels = container.attrs.get("Labels") or {}
             pid = labels.get("io.ducto.pid", "")
             if labels.get("io.ducto.host") == host and pid.isdigit() and not _pid_alive(int(pid)):
                 with contextlib.suppress(Exception):

@@ -61,8 +61,9 @@ def _connection(workdir: Path, source_extra: dict | None = None, dest_extra: dic
 
 
 def _our_containers(client: object, pid: int | None = None) -> list:
-    containers = client.containers.list(all=True, filters={"label": "io.ducto.managed"})  # type: ignore[attr-defined]
-    return [c for c in containers if pid is None or c.labels.get("io.ducto.pid") == str(pid)]
+    """Containers started by the ducto process `pid` (sparse listing: immune to concurrent removal)."""
+    listing = client.containers.list(all=True, filters={"label": "io.ducto.managed"}, sparse=True)  # type: ignore[attr-defined]
+    return [c for c in listing if pid is None or (c.attrs.get("Labels") or {}).get("io.ducto.pid") == str(pid)]
 
 
 def _dest_db(workdir: Path) -> Path:
@@ -90,7 +91,7 @@ def test_secrets_are_not_visible_in_docker_inspect_and_ctrl_c_removes_containers
         containers: list = []
         while time.monotonic() < deadline and len(containers) < 2:
             time.sleep(0.3)
-            containers = [c for c in _our_containers(client, proc.pid) if c.status == "running"]
+            containers = [c for c in _our_containers(client, proc.pid) if c.attrs.get("State") == "running"]
         assert len(containers) == 2, "source and destination containers should be running"
         for container in containers:
             container.reload()
@@ -121,7 +122,9 @@ def test_killed_destination_container_fails_the_run_and_rerun_delivers_everythin
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not committed_ids(_dest_db(tmp_path)).get("users"):
         time.sleep(0.2)
-    [destination] = [c for c in _our_containers(client, proc.pid) if c.labels["io.ducto.role"] == "destination"]
+    [destination] = [
+        c for c in _our_containers(client, proc.pid) if c.attrs["Labels"]["io.ducto.role"] == "destination"
+    ]
     destination.kill()
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 1

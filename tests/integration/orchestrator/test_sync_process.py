@@ -306,3 +306,11 @@ def test_global_state_is_stored_whole_and_passed_back(workdir: Path) -> None:
     conn = _connection(workdir, {"global_state": True})
     assert run_ducto("sync", str(conn), cwd=workdir).code == 0
     _assert_everything_delivered(workdir)
+
+
+def test_a_state_the_source_never_sent_is_not_stored(workdir: Path) -> None:
+    conn = _connection(workdir, dest_extra={"echo_bogus": True})
+    result = run_ducto("sync", str(conn), cwd=workdir)
+    assert result.code == 0, result.stderr
+    assert "a STATE the source never sent; ignored" in result.stderr
+    assert stored_cursors(workdir, conn) == STREAMS

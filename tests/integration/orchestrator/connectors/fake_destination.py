@@ -108,6 +108,12 @@ def main():
             db.execute("COMMIT")
             db.execute("BEGIN")
             state = message["state"]
+            if config.get("echo_bogus"):  # a broken destination: acknowledges a state nobody sent
+                bogus = {
+                    "type": "STREAM",
+                    "stream": {"stream_descriptor": {"name": "users"}, "stream_state": {"id": 10**9}},
+                }
+                out.write(json.dumps({"type": "STATE", "state": bogus}).encode() + b"\n")
             if state["type"] == "GLOBAL":
                 state["destinationStats"] = {"recordCount": float(sum(since_state.values()))}
                 since_state.clear()
