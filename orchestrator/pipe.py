@@ -275,7 +275,7 @@ class Pipe:
         self._phase_change("destination-finish")
         self.destination.close_stdin()
         destination_exit = self.destination.wait(None)
-        self._dest_reader.join(self.hang_timeout)
+        self._dest_reader.join(10)  # its EOF follows the exit; do not wait on a leftover grandchild
         return source_exit, destination_exit
 
     # ---- messages from the source ------------------------------------------------------------------
