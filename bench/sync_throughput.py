@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -140,6 +139,7 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each pipeline; the median is reported")
     parser.add_argument("--workdir", help="where to put the JSONL (default: a temp dir, removed afterwards)")
+    parser.add_argument("--keep-images", action="store_true", help="keep the two benchmark images afterwards")
     args = parser.parse_args()
 
     ducto = [sys.executable, "-c", "from ducto.orchestrator.cli.main import main; main()"]
@@ -214,7 +214,8 @@ def main() -> None:
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
-    _ = resource  # imported for ru_maxrss units on Linux (KiB)
+        if not args.keep_images:
+            subprocess.run(["docker", "rmi", "-f", SOURCE_IMAGE, DESTINATION_IMAGE], check=False, capture_output=True)
 
 
 if __name__ == "__main__":

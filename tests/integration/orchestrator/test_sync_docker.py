@@ -47,6 +47,7 @@ def client() -> Iterator[object]:
             )
             subprocess.run(["docker", "build", "-q", "-t", image, context], check=True, capture_output=True)
     yield client
+    subprocess.run(["docker", "rmi", "-f", SOURCE_IMAGE, DESTINATION_IMAGE], check=False, capture_output=True)
 
 
 def _connection(workdir: Path, source_extra: dict | None = None, dest_extra: dict | None = None, **extra) -> Path:
@@ -178,3 +179,14 @@ def test_a_destination_over_its_memory_limit_is_reported_as_such(client: object,
     result = run_ducto("sync", str(conn), cwd=tmp_path)
     assert result.code == 1
     assert "destination failed: ran out of memory (limit 128m" in result.stderr
+
+
+def test_a_destination_dying_at_start_fails_fast_instead_of_hanging(client: object, tmp_path: Path) -> None:
+    conn = _connection(tmp_path, dest_extra={"exit_on_start": 7}, hang_timeout="2m")
+    started = time.monotonic()
+    result = run_ducto("sync", str(conn), cwd=tmp_path)
+    assert result.code == 1
+    assert "destination failed: exited with code 7" in result.stderr
+    assert time.monotonic() - started < 60
+    logs = run_ducto("logs", "1", "--connection", str(conn), cwd=tmp_path)
+    assert "destination INFO  cannot connect to the warehouse" in logs.stdout  # stderr is captured

@@ -314,3 +314,9 @@ def test_a_state_the_source_never_sent_is_not_stored(workdir: Path) -> None:
     assert result.code == 0, result.stderr
     assert "a STATE the source never sent; ignored" in result.stderr
     assert stored_cursors(workdir, conn) == STREAMS
+
+
+def test_a_destination_dying_at_start_fails_the_run(workdir: Path) -> None:
+    result = run_ducto("sync", str(_connection(workdir, dest_extra={"exit_on_start": 7})), cwd=workdir)
+    assert result.code == 1
+    assert "destination failed: exited with code 7" in result.stderr

@@ -44,6 +44,9 @@ def main():
         out.write(b'{"type":"CONNECTION_STATUS","connectionStatus":{"status":"SUCCEEDED"}}\n')
         return 0
     assert command == "write"
+    if config.get("exit_on_start") is not None:  # dies before reading a byte of its input
+        sys.stderr.write("cannot connect to the warehouse\n")
+        return config["exit_on_start"]
     db = sqlite3.connect(config["path"], isolation_level=None)
     db.execute("CREATE TABLE IF NOT EXISTS records (stream TEXT, id INTEGER, line TEXT)")
     db.execute("CREATE TABLE IF NOT EXISTS statuses (stream TEXT, status TEXT)")
