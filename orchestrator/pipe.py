@@ -66,7 +66,19 @@ def describe_exit(code: int | None) -> str:
 
 
 def _state_identity(state: dict[str, Any]) -> bytes:
-    return jsonutil.canonical({k: v for k, v in state.items() if k not in ("sourceStats", "destinationStats")})
+    """What an echoed STATE must equal: key order, stats and 1 vs 1.0 do not matter."""
+    body = {k: v for k, v in state.items() if k not in ("sourceStats", "destinationStats")}
+    return jsonutil.canonical(_integral_floats_as_ints(body))
+
+
+def _integral_floats_as_ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral_floats_as_ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral_floats_as_ints(v) for v in value]
+    return value
 
 
 def state_key(state: dict[str, Any]) -> str | None:

@@ -137,3 +137,21 @@ def test_a_partly_filled_bytearray_gives_the_same_result_as_bytes() -> None:
         assert {k: (s.records, s.bytes) for k, s in scanner.stats.items()} == {
             k: (s.records, s.bytes) for k, s in reference.stats.items()
         }
+
+
+def test_echoed_state_identity_ignores_key_order_stats_and_number_spelling() -> None:
+    from ducto.orchestrator.pipe import _state_identity
+
+    sent = {
+        "type": "STREAM",
+        "stream": {"stream_descriptor": {"name": "a"}, "stream_state": {"n": 1.0, "c": "x"}},
+        "sourceStats": {"recordCount": 5.0},
+    }
+    echoed = {
+        "stream": {"stream_state": {"c": "x", "n": 1}, "stream_descriptor": {"name": "a"}},
+        "type": "STREAM",
+        "destinationStats": {"recordCount": 5},
+    }
+    assert _state_identity(sent) == _state_identity(echoed)
+    echoed["stream"]["stream_state"]["n"] = 2
+    assert _state_identity(sent) != _state_identity(echoed)
