@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -57,7 +58,7 @@ def print_summary(outcome: SyncOutcome) -> None:
         f" in {outcome.seconds:.1f}s, {outcome.states_committed} states committed"
     )
     header = ("stream", "records", "size", "committed", "status")
-    if sys.stdout.isatty():
+    if sys.stdout.isatty() and importlib.util.find_spec("rich") is not None:
         from rich.console import Console
         from rich.table import Table
 
