@@ -31,6 +31,8 @@ class Progress:
         self.level = _LEVEL_ORDER.get(level, 2)
         self._stats: StatsSource | None = None
         self._started = time.monotonic()
+        self._first_seen: dict[str, float] = {}
+        self._rate_at: dict[str, tuple[float, int]] = {}
 
     def start(self, stats: StatsSource) -> None:
         """Begin showing the counters returned by `stats()`."""
@@ -55,6 +57,21 @@ class Progress:
         """Seconds since start()."""
         return time.monotonic() - self._started
 
+    def rate(self, name: str, stats: StreamStats) -> float:
+        """Records per second of a stream since its first record (frozen once it completes)."""
+        now = time.monotonic()
+        if stats.records and name not in self._first_seen:
+            self._first_seen[name] = now
+        first = self._first_seen.get(name)
+        if first is None:
+            return 0.0
+        if stats.status in ("COMPLETE", "INCOMPLETE") and name in self._rate_at:
+            seconds, records = self._rate_at[name]
+        else:
+            seconds, records = now - first, stats.records
+            self._rate_at[name] = (seconds, records)
+        return records / seconds if seconds > 0.05 else 0.0
+
 
 class PlainProgress(Progress):
     """Prints one line per stream that moved, every `interval` seconds (logs, CI, pipes)."""
@@ -78,11 +95,10 @@ class PlainProgress(Progress):
     def _report(self) -> None:
         if self._stats is None:
             return
-        elapsed = max(self.elapsed(), 1e-6)
         for name, stats in list(self._stats().items()):
             if self._last.get(name) != stats.records:
                 self._last[name] = stats.records
-                rate = stats.records / elapsed
+                rate = self.rate(name, stats)
                 self.print_line(f"{name}: {stats.records:,} records, {human_bytes(stats.bytes)}, {rate:,.0f} records/s")
 
     def stop(self) -> None:
@@ -123,13 +139,12 @@ class RichProgress(Progress):
         table = Table(box=None, pad_edge=False)
         for column in ("stream", "records", "size", "rate", "status"):
             table.add_column(column, justify="left" if column in ("stream", "status") else "right")
-        elapsed = max(self.elapsed(), 1e-6)
         for name, stats in sorted((self._stats() if self._stats else {}).items()):
             table.add_row(
                 name,
                 f"{stats.records:,}",
                 human_bytes(stats.bytes),
-                f"{stats.records / elapsed:,.0f}/s",
+                f"{self.rate(name, stats):,.0f}/s",
                 (stats.status or "").lower(),
             )
         return table
