@@ -31,8 +31,8 @@ class Progress:
         self.level = _LEVEL_ORDER.get(level, 2)
         self._stats: StatsSource | None = None
         self._started = time.monotonic()
-        self._first_seen: dict[str, float] = {}
-        self._rate_at: dict[str, tuple[float, int]] = {}
+        self._anchors: dict[str, tuple[float, int]] = {}  # stream -> (time, records) of the last rate
+        self._rates: dict[str, float] = {}
 
     def start(self, stats: StatsSource) -> None:
         """Begin showing the counters returned by `stats()`."""
@@ -58,19 +58,17 @@ class Progress:
         return time.monotonic() - self._started
 
     def rate(self, name: str, stats: StreamStats) -> float:
-        """Records per second of a stream since its first record (frozen once it completes)."""
+        """Records per second of a stream over the last second or more (0 once it stops moving)."""
         now = time.monotonic()
-        if stats.records and name not in self._first_seen:
-            self._first_seen[name] = now
-        first = self._first_seen.get(name)
-        if first is None:
-            return 0.0
-        if stats.status in ("COMPLETE", "INCOMPLETE") and name in self._rate_at:
-            seconds, records = self._rate_at[name]
-        else:
-            seconds, records = now - first, stats.records
-            self._rate_at[name] = (seconds, records)
-        return records / seconds if seconds > 0.05 else 0.0
+        anchor = self._anchors.get(name)
+        if anchor is None:
+            self._anchors[name] = (self._started, 0)
+            anchor = self._anchors[name]
+        since, records = anchor
+        if now - since >= 1.0:
+            self._rates[name] = (stats.records - records) / (now - since)
+            self._anchors[name] = (now, stats.records)
+        return self._rates.get(name, 0.0)
 
 
 class PlainProgress(Progress):

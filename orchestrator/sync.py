@@ -161,22 +161,24 @@ class SyncRun:
         self.masker.add(secrets_in_config(source_config))
         self.masker.add(secrets_in_config(destination_config))
 
-        source_spec = get_spec(connection.source, source_runner, store)
-        destination_spec = get_spec(connection.destination, destination_runner, store)
-        self.masker.add(secrets_in_config(source_config, source_spec))
+        # The destination's spec is fetched while the source answers spec and discover.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="destination-spec") as pool:
+            pending_spec = pool.submit(get_spec, connection.destination, destination_runner, store)
+            source_spec = get_spec(connection.source, source_runner, store)
+            self.masker.add(secrets_in_config(source_config, source_spec))
+            validate_config(connection.source, source_config, source_spec, self.masker, where)
+            catalog = discover_cached(
+                connection.source,
+                source_config,
+                runner=source_runner,
+                store=store,
+                connection=connection.name,
+                refresh=self.refresh_catalog,
+                masker=self.masker,
+            )
+            destination_spec = pending_spec.result()
         self.masker.add(secrets_in_config(destination_config, destination_spec))
-        validate_config(connection.source, source_config, source_spec, self.masker, where)
         validate_config(connection.destination, destination_config, destination_spec, self.masker, where)
-
-        catalog = discover_cached(
-            connection.source,
-            source_config,
-            runner=source_runner,
-            store=store,
-            connection=connection.name,
-            refresh=self.refresh_catalog,
-            masker=self.masker,
-        )
         modes = destination_spec.get("supported_destination_sync_modes")
         configured = build_configured_catalog(connection, catalog, modes if isinstance(modes, list) else None)
         self._stamp_generations(store, run_id, configured)

@@ -170,13 +170,15 @@ class DockerRunner(Runner):
         self.local_dir = local_dir
         self._client: Any = None
         self._images: dict[str, Any] = {}
+        self._lock = threading.Lock()  # the runner is shared by the threads starting both sides
 
     @property
     def client(self) -> Any:
         """The Docker client (connects on first use and removes containers of dead Ducto runs)."""
-        if self._client is None:
-            self._client = _docker_client()
-            self.remove_orphans()
+        with self._lock:
+            if self._client is None:
+                self._client = _docker_client()
+                self.remove_orphans()
         return self._client
 
     def remove_orphans(self) -> int:
