@@ -320,3 +320,14 @@ def test_a_destination_dying_at_start_fails_the_run(workdir: Path) -> None:
     result = run_ducto("sync", str(_connection(workdir, dest_extra={"exit_on_start": 7})), cwd=workdir)
     assert result.code == 1
     assert "destination failed: exited with code 7" in result.stderr
+
+
+def test_killed_source_fails_the_run_and_keeps_what_was_committed(workdir: Path) -> None:
+    conn = _connection(workdir, {"kill_at": 1234})
+    result = run_ducto("sync", str(conn), cwd=workdir)
+    assert result.code == 1
+    assert "source failed: was killed by SIGKILL" in result.stderr
+    assert stored_cursors(workdir, conn) == {"users": 1000}  # the destination committed up to the last state
+    _assert_state_not_ahead(workdir, conn)
+    assert run_ducto("sync", str(_connection(workdir)), cwd=workdir).code == 0
+    _assert_everything_delivered(workdir)

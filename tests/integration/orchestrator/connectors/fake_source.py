@@ -136,6 +136,9 @@ def main():
                 )
                 out.flush()
                 return 1
+            if emitted == config.get("kill_at"):
+                out.flush()
+                os.kill(os.getpid(), 9)
             if emitted == config.get("exit_at"):
                 out.flush()
                 os._exit(3)
