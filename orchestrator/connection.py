@@ -220,6 +220,9 @@ def _connector(data: dict[str, Any], role: str, sub: Substituter, base_dir: Path
     env = raw.get("env") or {}
     if not isinstance(env, dict):
         raise ConnectionFileError(f"{where}: {role}.env: expected a mapping of variable names to values")
+    for key in env:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(key)):
+            raise ConnectionFileError(f"{where}: {role}.env.{key}: not a valid environment variable name")
     memory = raw.get("memory", DEFAULT_MEMORY)
     if memory is not None and not re.fullmatch(r"\d+[bkmgBKMG]?", str(memory)):
         raise ConnectionFileError(f"{where}: {role}.memory: expected a size like 512m or 2g, got {memory!r}")

@@ -302,9 +302,7 @@ class DockerRunner(Runner):
             workdir.write(f"{name}.json", data, "config")
             paths[name] = f"{CONFIG_DIR}/{name}.json"
         if connector.env:
-            env_lines = "".join(
-                f"{key}={shlex.quote(value)}\n" for key, value in connector.env.items() if key.isidentifier()
-            )
+            env_lines = "".join(f"{key}={shlex.quote(value)}\n" for key, value in connector.env.items())
             workdir.write("env", env_lines.encode(), "config")
         config_dir.mkdir(mode=0o700, exist_ok=True)
         io_dir.mkdir(mode=0o700)

@@ -85,7 +85,10 @@ def test_secrets_are_not_visible_in_docker_inspect_and_ctrl_c_removes_containers
     client: object, tmp_path: Path
 ) -> None:
     secret = "inspect-me-if-you-can-42"
-    conn = _connection(tmp_path, {"api_key": "${env:ORCH_TEST_KEY}", "sleep": 0.01})
+    conn = _connection(tmp_path, {"api_key": "${env:ORCH_TEST_KEY}", "sleep": 0.01, "log_env": "FAKE_PLAIN"})
+    document = yaml.safe_load(conn.read_text())
+    document["source"]["env"] = {"FAKE_PLAIN": "hello from env", "FAKE_SECRET": "${env:ORCH_TEST_KEY}"}
+    conn.write_text(yaml.safe_dump(document, sort_keys=False))
     proc = start_ducto("sync", str(conn), cwd=tmp_path, env={"ORCH_TEST_KEY": secret})
     try:
         deadline = time.monotonic() + 60
@@ -110,6 +113,8 @@ def test_secrets_are_not_visible_in_docker_inspect_and_ctrl_c_removes_containers
             config_dir = next(m["Source"] for m in attrs["Mounts"] if m["Destination"] == "/ducto/config")
             stat = os.stat(Path(config_dir) / "config.json")
             assert stat.st_uid == 1000 and stat.st_mode & 0o077 == 0  # readable only by the connector's user
+        while time.monotonic() < deadline and not committed_ids(_dest_db(tmp_path)).get("users"):
+            time.sleep(0.2)  # let data flow before interrupting
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
     finally:
@@ -119,6 +124,7 @@ def test_secrets_are_not_visible_in_docker_inspect_and_ctrl_c_removes_containers
     assert _our_containers(client, proc.pid) == []
     logs = run_ducto("logs", "1", "--connection", str(conn), cwd=tmp_path)
     assert secret not in logs.stdout
+    assert "env hello from env" in logs.stdout  # env: reaches the connector without appearing in inspect
 
 
 def test_killed_destination_container_fails_the_run_and_rerun_delivers_everything(

@@ -93,6 +93,8 @@ def main():
     spaced = config.get("spaced", False)
     every = config.get("state_every", 100)
     emitted = 0
+    if config.get("log_env"):
+        emit({"type": "LOG", "log": {"level": "WARN", "message": f"env {os.environ.get(config['log_env'])}"}})
     if config.get("log_secret"):
         emit({"type": "LOG", "log": {"level": "WARN", "message": f"using key {config.get('api_key')}"}})
         sys.stderr.write(f"stderr says the key is {config.get('api_key')}\n")
