@@ -100,7 +100,7 @@ def csv_rows(
     `header_out`, when given, receives the column names as soon as they are known.
     """
     encoding = "utf-8-sig" if options.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else options.encoding
-    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    text = _text_lines(stream, where, encoding, options.encoding)
     reader = csv.reader(text, delimiter=options.delimiter, quotechar=options.quote_char, strict=True)
     names: list[str] | None = list(options.column_names) if options.column_names else None
     try:
@@ -121,12 +121,33 @@ def csv_rows(
             yield names, reader.line_num, row
     except csv.Error as exc:
         raise FileError(f"{where} line {reader.line_num}: {exc}") from None
+
+
+def _text_lines(stream: BinaryIO, where: str, encoding: str, shown: str) -> Iterator[str]:
+    """Decode line by line, so a bad byte is reported with its line number.
+
+    Splitting on newlines before decoding is right for ASCII-compatible encodings (UTF-8, Latin-1,
+    cp1252...); UTF-16/32 files go through a text wrapper instead (errors then name no line).
+    """
+    if encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32")):
+        wrapper = io.TextIOWrapper(stream, encoding=encoding, newline="")
+        try:
+            yield from wrapper
+        except UnicodeDecodeError as exc:
+            raise FileError(f"{where}: not valid {shown} ({exc.reason})") from None
+        finally:
+            wrapper.detach()
+        return
+    line_no = 0
+    try:
+        for line_no, raw in enumerate(stream, start=1):  # noqa: B007 - used in the except clause
+            yield raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise FileError(
-            f"{where} near line {reader.line_num + 1}: not valid {options.encoding} ({exc.reason})"
-        ) from None
-    finally:
-        text.detach()
+        raise FileError(f"{where} line {line_no}: not valid {shown} ({exc.reason} at byte {exc.start + 1})") from None
+    except LookupError:
+        raise FileError(f"{where}: unknown encoding {shown!r}") from None
+    except (OSError, EOFError) as exc:
+        raise FileError(f"{where} near line {line_no + 1}: cannot read ({exc})") from None
 
 
 def csv_sample(stream: BinaryIO, where: str, options: CsvOptions, limit: int, columns: dict[str, Shape]) -> int:
