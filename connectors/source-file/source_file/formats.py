@@ -1,8 +1,8 @@
 """File formats: sample a file's shape, and read its records, naming the file and line/row on errors.
 
 Every reader works on a stream (or, for Parquet, a local path read row group by row group), so
-memory stays bounded by one row/line/batch whatever the file size. The exception is JSON (one
-document): it is parsed whole, so use JSONL for large data.
+memory stays bounded by one row/line/batch whatever the file size (a JSON document too: it is
+walked value by value, see `json_stream`).
 """
 
 from __future__ import annotations
@@ -265,33 +265,13 @@ def _json_type(value: Any) -> str:
 
 
 def json_records(stream: BinaryIO, where: str, records_path: str | None) -> Iterator[dict[str, Any]]:
-    """Records of one JSON document: an array of objects, or one object, at `records_path` (dots)."""
-    try:
-        document = orjson.loads(stream.read())
-    except orjson.JSONDecodeError as exc:
-        raise FileError(f"{where}: not valid JSON ({exc.args[0]})") from None
-    except (OSError, EOFError) as exc:
-        raise FileError(f"{where}: cannot read ({exc})") from None
-    value: Any = document
-    if records_path and records_path not in ("$", "."):
-        walked: list[str] = []
-        for part in records_path.removeprefix("$.").split("."):
-            walked.append(part)
-            if isinstance(value, dict) and part in value:
-                value = value[part]
-            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-                value = value[int(part)]
-            else:
-                raise FileError(f"{where}: no value at records path '{'.'.join(walked)}'")
-    if isinstance(value, dict):
-        yield value
-        return
-    if not isinstance(value, list):
-        raise FileError(f"{where}: expected an array of objects or an object, got {_json_type(value)}")
-    for index, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise FileError(f"{where} element {index}: expected a JSON object, got {_json_type(item)}")
-        yield item
+    """Records of one JSON document: an array of objects, or one object, at `records_path` (dots).
+
+    Streamed: the document is never held whole in memory (see `json_stream`).
+    """
+    from source_file.json_stream import stream_records
+
+    return stream_records(stream, where, records_path)
 
 
 # --- Parquet ----------------------------------------------------------------------------------

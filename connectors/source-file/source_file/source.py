@@ -50,8 +50,19 @@ def cursor_key(value: Any) -> Any:
     return value
 
 
+def _same_text_format(a: str, b: str) -> bool:
+    """Two ISO 8601 texts that compare correctly as text: same length and the same zone suffix."""
+    if len(a) != len(b):
+        return False
+    if a[-1] == "Z" or a[-1] == "z":
+        return b[-1] == a[-1]
+    return a[-6] in "+-" and a[-6:] == b[-6:]
+
+
 def at_or_after(value: Any, bound: Any) -> bool:
     """`value >= bound` by `cursor_key`, comparing as text when the types differ."""
+    if type(value) is str and type(bound) is str and _same_text_format(value, bound):
+        return value >= bound  # the common case, without parsing dates
     a, b = cursor_key(value), cursor_key(bound)
     try:
         return bool(a >= b)
@@ -80,6 +91,7 @@ class FileStream(Stream):
         self.csv_config: dict[str, Any] = dict(entry.get("csv") or {})
         self._locations: list[Location] | None = None
         self._schema: dict[str, Any] | None = None
+        self._own_state: dict[str, Any] | None = None
 
     # --- files --------------------------------------------------------------------------------
 
@@ -226,10 +238,12 @@ class FileStream(Stream):
         if value is None:
             return state
         value = comparable(value)
-        key = ".".join(cursor)
+        key = cursor[0] if len(cursor) == 1 else ".".join(cursor)
         current = state.get(key) if state else None
         if current is None or (value != current and at_or_after(value, current)):  # strictly greater
-            return {**(state or {}), key: value}
+            if state is None or state is not self._own_state:
+                self._own_state = state = dict(state or {})  # copied once, then updated in place
+            state[key] = value
         return state
 
 

@@ -435,3 +435,80 @@ def test_cursor_chosen_in_the_catalog(source: Runner, tmp_path: Path) -> None:
     assert no_cursor.exit_code == 1 and "needs a cursor" in no_cursor.errors()[0]["message"]
     wrong = read_all(source, config, ("s", "incremental"), cursor={"s": ["missing"]})
     assert "cursor field 'missing' is not a column (columns: n)" in wrong.errors()[0]["message"]
+
+
+# --- JSON documents are streamed -----------------------------------------------------------------
+
+
+def test_json_stream_walks_the_path_across_tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io as std_io
+
+    from source_file import json_stream
+
+    monkeypatch.setattr(json_stream, "CHUNK", 7)  # every value crosses chunk boundaries
+    doc = {
+        "meta": {"pages": [1, 2, {"deep": "x]}"}], "n": 12345},
+        "data": [{"skip": True}, {"items": [{"a": 1, "f": 1.25e3}, {"a": 22, "s": 'q"uote'}, {"a": None}]}],
+        "after": 99,
+    }
+    raw = std_json.dumps(doc, indent=2).encode()
+    got = list(json_stream.stream_records(std_io.BytesIO(raw), "doc.json", "data.1.items"))
+    assert got == doc["data"][1]["items"]
+    assert list(json_stream.stream_records(std_io.BytesIO(b"  [ ]  "), "e.json", None)) == []
+    assert list(json_stream.stream_records(std_io.BytesIO(b'{"x": 12}'), "o.json", None)) == [{"x": 12}]
+
+
+@pytest.mark.parametrize(
+    ("content", "path", "message"),
+    [
+        ('[{"a": 1},\n{"a": 2},\n{"a": ]', None, "f.json line 3: not valid JSON"),
+        ('[{"a": 1}, 7]', None, "f.json element 1 (ending line 1): expected a JSON object, got a number"),
+        ('{"data": {"items": 5}}', "data.items", "f.json: expected an array of objects or an object, got a number"),
+        ('{"data": [1]}', "data.items", "f.json: no value at records path 'data.items'"),
+        ("", None, "f.json line 1: the document is empty"),
+        ('[{"a": 1} {"a": 2}]', None, "f.json line 1: expected ',' or ']', found '{'"),
+    ],
+)
+def test_json_stream_errors_name_file_and_place(content: str, path: str | None, message: str) -> None:
+    import io as std_io
+
+    from source_file import json_stream
+    from source_file.locations import FileError
+
+    with pytest.raises(FileError) as caught:
+        list(json_stream.stream_records(std_io.BytesIO(content.encode()), "f.json", path))
+    assert caught.value.message.startswith(message)
+
+
+def test_large_json_document_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from ducto.protocol import json as ducto_json
+    from ducto.protocol.sdk import run
+
+    path = tmp_path / "big.json"
+    row = '{"id": %d, "name": "name-%d", "payload": "' + "x" * 500 + '"}'
+    with path.open("w") as f:
+        f.write('{"meta": {"count": 40000}, "rows": [')
+        f.write(",\n".join(row % (i, i) for i in range(40000)))
+        f.write("]}")
+    assert path.stat().st_size > 20_000_000
+    config = tmp_path / "config.json"
+    config.write_text(
+        std_json.dumps(one_stream(path_or_url=str(path), json_records_path="rows", schema_sample_rows=10))
+    )
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(std_json.dumps(configured_catalog("s")))
+    out_path = tmp_path / "out.jsonl"
+    tracemalloc.start()
+    try:
+        with out_path.open("wb") as out:
+            code = run(SourceFile(), ["read", "--config", str(config), "--catalog", str(catalog)], stdout=out)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert code == 0
+    with out_path.open("rb") as f:
+        ids = [ducto_json.loads(line)["record"]["data"]["id"] for line in f if line.startswith(b'{"type":"RECORD"')]
+    assert ids == list(range(40000))
+    assert peak < 8_000_000, f"peak {peak} bytes for a {path.stat().st_size} byte document"
