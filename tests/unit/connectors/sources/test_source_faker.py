@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -182,3 +183,22 @@ def test_full_refresh_ignores_state(faker: Runner) -> None:
     state = last_state_file(faker("read", config, ALL_INCREMENTAL))
     result = faker("read", config, configured_catalog("users"), state)
     assert len(result.records("users")) == 40
+
+
+def test_ten_million_users_resume_near_the_end_without_generating_the_rest(faker: Runner) -> None:
+    config = {"count": 10_000_000, "seed": 8, "records_per_slice": 1000}
+    catalog = configured_catalog(("users", "incremental"))
+    from source_faker import generators
+
+    ids = generators.id_hash(8, "users")
+    seconds = ids.updated_at(9_999_990)
+    stamp = generators.Clock(10_000_000).fmt(seconds)
+    state = [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": "users"}, "stream_state": {"updated_at": stamp}}}
+    ]
+    result = faker("read", config, catalog, state)
+    users = result.records("users")
+    assert [u["id"] for u in users] == list(range(9_999_991, 10_000_001))
+    # 10 s per id: the 10 millionth user was updated ~3.2 years after 2020-01-01 (checked against datetime).
+    expected = dt.datetime(2020, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=ids.updated_at(10_000_000))
+    assert users[-1]["updated_at"] == expected.isoformat() and expected.year == 2023
