@@ -260,12 +260,20 @@ class SourceFile(Source):
         return [FileStream(entry, config) for entry in entries]
 
     def check_connection(self, config: Mapping[str, Any]) -> None:
-        """Every stream's files exist (or answer) and the rows of the schema sample parse."""
+        """Every stream's files exist (or answer), the schema sample parses, key and cursor are columns."""
         for stream in self.streams(config):
             assert isinstance(stream, FileStream)
             try:
-                stream.discover_schema()
+                columns = stream.discover_schema().get("properties", {})
             except FileError as exc:
                 raise ConfigError(exc.message) from None
             except ConnectorError as exc:
                 raise ConfigError(f"stream '{stream.name}': {exc.message}") from None
+            key = stream.primary_key
+            wanted = [("primary key", k) for k in ([key] if isinstance(key, str) else key or [])]
+            if isinstance(stream.cursor_field, str):
+                wanted.append(("cursor field", stream.cursor_field))
+            for what, column in wanted:
+                if column not in columns:
+                    known = ", ".join(columns) or "none"
+                    raise ConfigError(f"stream '{stream.name}': {what} '{column}' is not a column (columns: {known})")

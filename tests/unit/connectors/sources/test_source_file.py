@@ -361,6 +361,12 @@ def test_missing_file_unknown_format_and_duplicate_names(source: Runner, tmp_pat
     twice = {"streams": [{"name": "a", "path_or_url": str(tmp_path / "a.csv")}] * 2}
     status = source("check", twice).of_type("CONNECTION_STATUS")[0]["connectionStatus"]
     assert status["status"] == "FAILED" and "repeated: a" in status["message"]
+    for entry, message in [
+        ({"primary_key": ["x", "y"]}, "stream 's': primary key 'y' is not a column (columns: x)"),
+        ({"cursor_field": "when"}, "stream 's': cursor field 'when' is not a column (columns: x)"),
+    ]:
+        result = source("check", one_stream(path_or_url=str(tmp_path / "a.csv"), **entry))
+        assert result.of_type("CONNECTION_STATUS")[0]["connectionStatus"] == {"status": "FAILED", "message": message}
 
 
 # --- HTTP --------------------------------------------------------------------------------------
