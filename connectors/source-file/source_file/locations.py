@@ -10,18 +10,20 @@ from __future__ import annotations
 import contextlib
 import glob
 import gzip
+import http.client
 import io
 import shutil
 import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from ducto.protocol.sdk import ConfigError, TransientError
+from ducto.protocol.sdk import ConfigError, ConnectorError, TransientError
 
 GZIP_MAGIC = b"\x1f\x8b"
 USER_AGENT = "ducto-source-file/0.1"
@@ -79,6 +81,34 @@ def resolve(path_or_url: str) -> list[Location]:
     return [Location(path, False)]
 
 
+class CheckedBody(io.RawIOBase):
+    """An HTTP body that fails when the connection ends before `Content-Length` bytes arrived.
+
+    (`http.client` reports a short body as a normal end of data when read with `readinto`.)
+    """
+
+    def __init__(self, response: http.client.HTTPResponse) -> None:
+        super().__init__()
+        self.response = response
+        length = response.getheader("Content-Length")
+        self.expected = int(length) if length and length.isdigit() else None
+        self.received = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.response.readinto(buffer)
+        self.received += n
+        if n == 0 and len(buffer) and self.expected is not None and self.received < self.expected:
+            raise http.client.IncompleteRead(b"", self.expected - self.received)
+        return n
+
+    def close(self) -> None:
+        self.response.close()
+        super().close()
+
+
 def _open_raw(location: Location, timeout: float) -> BinaryIO:
     if not location.is_url:
         try:
@@ -96,7 +126,26 @@ def _open_raw(location: Location, timeout: float) -> BinaryIO:
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise TransientError(f"{location.display()}: cannot connect ({reason})") from None
-    return response  # type: ignore[no-any-return]
+    return io.BufferedReader(CheckedBody(response), CHUNK)
+
+
+@contextlib.contextmanager
+def read_errors(location: Location) -> Iterator[None]:
+    """Turn I/O failures while reading into one clear error naming the file.
+
+    Transient for URLs (a dropped connection may work next time), a file error for local files
+    (e.g. a truncated or corrupt gzip).
+    """
+    try:
+        yield
+    except ConnectorError:
+        raise
+    except (OSError, EOFError, zlib.error, http.client.HTTPException) as exc:
+        detail = str(exc) or type(exc).__name__
+        message = f"{location.display()}: cannot read ({detail})"
+        if location.is_url:
+            raise TransientError(message) from None
+        raise FileError(message) from None
 
 
 def is_gzip_name(name: str) -> bool:

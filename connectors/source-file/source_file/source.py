@@ -146,6 +146,12 @@ class FileStream(Stream):
     def _sample(
         self, location: Location, limit: int, columns: dict[str, Shape], exact: dict[str, dict[str, Any]]
     ) -> int:
+        with locations.read_errors(location):
+            return self._sample_file(location, limit, columns, exact)
+
+    def _sample_file(
+        self, location: Location, limit: int, columns: dict[str, Shape], exact: dict[str, dict[str, Any]]
+    ) -> int:
         fmt, where = self.format_of(location), location.display()
         if fmt == "parquet":
             with locations.local_copy(location, self.compression, self.timeout) as path:
@@ -209,6 +215,10 @@ class FileStream(Stream):
                 yield record
 
     def _records(self, location: Location, properties: dict[str, Any], as_text: bool) -> Iterator[Any]:
+        with locations.read_errors(location):
+            yield from self._file_records(location, properties, as_text)
+
+    def _file_records(self, location: Location, properties: dict[str, Any], as_text: bool) -> Iterator[Any]:
         fmt, where = self.format_of(location), location.display()
         logger.info("stream %s: reading %s (%s)", self.name, where, fmt)
         if fmt == "parquet":

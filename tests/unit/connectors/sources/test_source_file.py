@@ -518,3 +518,46 @@ def test_large_json_document_is_read_in_bounded_memory(tmp_path: Path) -> None:
         ids = [ducto_json.loads(line)["record"]["data"]["id"] for line in f if line.startswith(b'{"type":"RECORD"')]
     assert ids == list(range(40000))
     assert peak < 8_000_000, f"peak {peak} bytes for a {path.stat().st_size} byte document"
+
+
+def test_truncated_gzip_is_a_file_error(source: Runner, tmp_path: Path) -> None:
+    body = gzip.compress(b"".join(b'{"n": %d}\n' % i for i in range(50000)))
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(body[: len(body) // 2])
+    result = read_all(source, one_stream(path_or_url=str(path), schema_sample_rows=10))
+    assert result.exit_code == 1
+    [error] = result.errors()
+    assert error["failure_type"] == "config_error"
+    assert error["message"].startswith(f"{path}") and "cannot read" in error["message"]
+    assert 0 < len(result.records()) < 50000
+
+
+def test_connection_dropped_mid_body_is_a_transient_error(source: Runner) -> None:
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    port = listener.getsockname()[1]
+    rows = b"".join(b'{"n": %d}\n' % i for i in range(1000))
+
+    def serve() -> None:
+        for _ in range(2):  # schema sample, then the read
+            conn, _addr = listener.accept()
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (len(rows) * 10) + rows)
+            conn.close()  # far less than announced
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        config = one_stream(path_or_url=f"http://127.0.0.1:{port}/big.jsonl", schema_sample_rows=5)
+        result = read_all(source, config)
+    finally:
+        listener.close()
+    assert result.exit_code == 1
+    [error] = result.errors()
+    assert error["failure_type"] == "transient_error"
+    assert error["message"].startswith(f"http://127.0.0.1:{port}/big.jsonl: cannot read")
+    assert len(result.records()) == 1000
