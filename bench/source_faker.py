@@ -28,7 +28,10 @@ sys.path.insert(0, str(ROOT / "connectors" / "source-faker"))
 def write_inputs(folder: Path, count: int, stream: str, seed: int) -> tuple[Path, Path]:
     config = folder / "config.json"
     catalog = folder / "catalog.json"
-    config.write_text(json.dumps({"count": count, "seed": seed, "records_per_slice": 10_000, "product_count": count}))
+    product_count = count if stream == "products" else 100
+    config.write_text(
+        json.dumps({"count": count, "seed": seed, "records_per_slice": 10_000, "product_count": product_count})
+    )
     catalog.write_text(
         json.dumps(
             {
@@ -69,7 +72,7 @@ def run_image(folder: Path, out_path: str, image: str) -> tuple[float, float]:
     CPU time is not measurable from here (NaN). Includes container start (~0.5-1 s).
     """
     target = "/local/output.jsonl" if out_path != os.devnull else "/dev/null"
-    script = '$AIRBYTE_ENTRYPOINT read --config /local/config.json --catalog /local/catalog.json > ' + target
+    script = "$AIRBYTE_ENTRYPOINT read --config /local/config.json --catalog /local/catalog.json > " + target
     cmd = ["docker", "run", "--rm", "-v", f"{folder}:/local", "--entrypoint", "sh", image, "-c", script]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)

@@ -332,26 +332,38 @@ def purchases(seed: int, start: int, stop: int, product_count: int, cursor: Curs
     purchases having the same `count`) and to a product with id <= `product_count`.
     """
     ids = id_hash(seed, "purchases")
+    h0, h1, h2, g0, g1, g2 = ids.h0, ids.h1, ids.h2, ids.g0, ids.g1, ids.g2
     product_ids = id_hash(seed, "products")
     clock = Clock(stop)
-    fmt = clock.fmt
+    days, tod = clock.days, clock.tod
     cached_prices = min(product_count, 100_000)
     prices = [0.0] + [product_price(product_ids, p) for p in range(1, cached_prices + 1)]
+    price_texts = [repr(p) for p in prices]
     channels, currencies = _CHANNELS, _CURRENCIES
+    step, past = STEP, PAST_DAYS
     for i in range(start, stop):
-        h, g = ids.h(i), ids.g(i)
-        updated = i * STEP + (h >> 40) % STEP
+        lo, mid, hi = i & 4095, (i >> 12) & 4095, (i >> 24) & 4095
+        h = h0[lo] ^ h1[mid] ^ h2[hi]
+        g = g0[lo] ^ g1[mid] ^ g2[hi]
+        updated = i * step + (h >> 40) % step
         product_id = 1 + g % product_count
-        price = prices[product_id] if product_id <= cached_prices else product_price(product_ids, product_id)
         quantity = 1 + ((h >> 32) & 3)
+        if product_id <= cached_prices:
+            price, price_text = prices[product_id], price_texts[product_id]
+        else:
+            price = product_price(product_ids, product_id)
+            price_text = repr(price)
         purchased = updated - ((h >> 56) & 0x7F) * 60
-        added = fmt(purchased - 60 - ((h >> 44) & 0xFFF) * 60)
-        cursor.value = updated_at = fmt(updated)
+        d, s = divmod(updated, 86400)
+        pd, ps = divmod(purchased, 86400)
+        ad, as_ = divmod(purchased - 60 - ((h >> 44) & 0xFFF) * 60, 86400)
+        added = days[ad + past] + tod[as_]
+        cursor.value = updated_at = days[d + past] + tod[s]
         returned = f'"{updated_at}"' if (g >> 50) & 31 == 0 else "null"
         yield Fragment(
             f'{{"id":{i},"user_id":{1 + (h & 0xFFFFFFFFFF) % i},"product_id":{product_id},'
-            f'"quantity":{quantity},"unit_price":{price!r},"total":{round(price * quantity, 2)!r},'
+            f'"quantity":{quantity},"unit_price":{price_text},"total":{round(price * quantity, 2)!r},'
             f'"currency":"{currencies[(h >> 36) & 7]}","channel":"{channels[(g >> 40) & 7]}",'
-            f'"added_to_cart_at":"{added}","purchased_at":"{fmt(purchased)}","returned_at":{returned},'
+            f'"added_to_cart_at":"{added}","purchased_at":"{days[pd + past]}{tod[ps]}","returned_at":{returned},'
             f'"created_at":"{added}","updated_at":"{updated_at}"}}'
         )

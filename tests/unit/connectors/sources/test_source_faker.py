@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -202,3 +203,14 @@ def test_ten_million_users_resume_near_the_end_without_generating_the_rest(faker
     # 10 s per id: the 10 millionth user was updated ~3.2 years after 2020-01-01 (checked against datetime).
     expected = dt.datetime(2020, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=ids.updated_at(10_000_000))
     assert users[-1]["updated_at"] == expected.isoformat() and expected.year == 2023
+
+
+def test_output_matches_the_golden_records_of_the_acceptance_config(faker: Runner) -> None:
+    """The data for a seed is stable across versions (the CAT config's expected records)."""
+    folder = Path(__file__).resolve().parents[4] / "connectors" / "source-faker" / "integration_tests"
+    config = json.loads((folder / "config.json").read_text())
+    catalog = json.loads((folder / "configured_catalog.json").read_text())
+    expected = [json.loads(line) for line in (folder / "expected_records.jsonl").read_text().splitlines()]
+    result = faker("read", config, catalog)
+    got = [{"stream": m["record"]["stream"], "data": m["record"]["data"]} for m in result.of_type("RECORD")]
+    assert got == [{"stream": e["stream"], "data": e["data"]} for e in expected]
