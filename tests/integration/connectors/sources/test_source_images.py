@@ -150,7 +150,7 @@ def test_file_image_bad_csv_names_file_and_line(file_image: str, local: Path) ->
 
 @pytest.fixture
 def http_server(tmp_path: Path) -> Iterator[tuple[Path, int]]:
-    """A real HTTP server on the host's docker bridge address space (reached with --network host)."""
+    """A real HTTP server on the host's loopback (the container reaches it with --network host)."""
     root = tmp_path / "www"
     root.mkdir()
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(root)))
