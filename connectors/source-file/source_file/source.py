@@ -50,13 +50,18 @@ def cursor_key(value: Any) -> Any:
     return value
 
 
+def _zone(text: str) -> str:
+    """The time zone suffix of an ISO 8601 text ('Z', '+02:00'...), '' when there is none."""
+    if text[-1:] in ("Z", "z"):
+        return text[-1]
+    if len(text) >= 6 and text[-6] in "+-" and text[-3] == ":":
+        return text[-6:]
+    return ""
+
+
 def _same_text_format(a: str, b: str) -> bool:
-    """Two ISO 8601 texts that compare correctly as text: same length and the same zone suffix."""
-    if len(a) != len(b):
-        return False
-    if a[-1] == "Z" or a[-1] == "z":
-        return b[-1] == a[-1]
-    return a[-6] in "+-" and a[-6:] == b[-6:]
+    """Texts that compare correctly as text: same length and the same zone suffix (or none)."""
+    return len(a) == len(b) and _zone(a) == _zone(b)
 
 
 def at_or_after(value: Any, bound: Any) -> bool:

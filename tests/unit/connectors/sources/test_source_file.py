@@ -561,3 +561,22 @@ def test_connection_dropped_mid_body_is_a_transient_error(source: Runner) -> Non
     assert error["failure_type"] == "transient_error"
     assert error["message"].startswith(f"http://127.0.0.1:{port}/big.jsonl: cannot read")
     assert len(result.records()) == 1000
+
+
+@pytest.mark.parametrize(
+    ("value", "bound", "expected"),
+    [
+        ("2024-01-02T00:00:00Z", "2024-01-01T23:59:59Z", True),
+        ("2024-01-01T23:00:00+00:00", "2024-01-02T00:30:00+02:00", True),  # 23:00Z >= 22:30Z
+        ("2024-01-01T22:00:00+00:00", "2024-01-02T00:30:00+02:00", False),
+        ("2024-01-01T10:00:00", "2024-01-01T10:00:00Z", True),  # naive is UTC
+        ("2024-01-01T10:00:00.5Z", "2024-01-01T10:00:00.25Z", True),
+        ("2024-03-01", "2024-02-29", True),
+        (10, 9.5, True),
+        (2, "10", True),  # different types: compared as text ("2" >= "10")
+    ],
+)
+def test_cursor_comparison(value: Any, bound: Any, expected: bool) -> None:
+    from source_file.source import at_or_after
+
+    assert at_or_after(value, bound) is expected
