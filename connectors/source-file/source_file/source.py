@@ -97,6 +97,7 @@ class FileStream(Stream):
         self._locations: list[Location] | None = None
         self._schema: dict[str, Any] | None = None
         self._own_state: dict[str, Any] | None = None
+        self._last_record: dict[str, Any] | None = None  # the parsed form of the last JSONL line emitted
 
     # --- files --------------------------------------------------------------------------------
 
@@ -207,17 +208,22 @@ class FileStream(Stream):
             else:
                 yield from self._filter(records, cursor, bound)
 
-    def _filter(self, records: Iterator[Any], cursor: list[str], bound: Any) -> Iterator[dict[str, Any]]:
-        for record in records:
+    def _filter(self, records: Iterator[Any], cursor: list[str], bound: Any) -> Iterator[Any]:
+        """Keep records at or after `bound`. Items are dicts, or (JSON text, parsed dict) pairs from
+        JSONL: the text is emitted (no re-serialization) and the dict kept for `get_updated_state`."""
+        for item in records:
+            out, record = item if type(item) is tuple else (item, item)
             value: Any = record
             for part in cursor:
                 value = value.get(part) if isinstance(value, dict) else None
             if value is None:
                 if bound is None:
-                    yield record
+                    self._last_record = record
+                    yield out
                 continue
             if bound is None or at_or_after(value, bound):
-                yield record
+                self._last_record = record
+                yield out
 
     def _records(self, location: Location, properties: dict[str, Any], as_text: bool) -> Iterator[Any]:
         with locations.read_errors(location):
@@ -238,8 +244,8 @@ class FileStream(Stream):
                     for line, _obj in formats.jsonl_lines(stream, where):
                         yield Fragment(line)
                 else:
-                    for _line, obj in formats.jsonl_lines(stream, where):
-                        yield obj
+                    for line, obj in formats.jsonl_lines(stream, where):
+                        yield Fragment(line), obj
             else:
                 yield from formats.json_records(stream, where, self.records_path)
 
@@ -247,7 +253,7 @@ class FileStream(Stream):
         self, state: dict[str, Any] | None, record: Mapping[str, Any], cursor: list[str]
     ) -> dict[str, Any] | None:
         """Keep the greatest cursor value, stored as JSON-friendly text for datetimes."""
-        value: Any = record
+        value: Any = self._last_record if isinstance(record, Fragment) else record
         for part in cursor:
             value = value.get(part) if isinstance(value, Mapping) else None
         if value is None:
