@@ -580,3 +580,21 @@ def test_cursor_comparison(value: Any, bound: Any, expected: bool) -> None:
     from source_file.source import at_or_after
 
     assert at_or_after(value, bound) is expected
+
+
+def test_gzipped_parquet_and_file_urls(source: Runner, tmp_path: Path) -> None:
+    write_parquet(tmp_path / "t.parquet", rows=40, row_group_size=15)
+    (tmp_path / "t.parquet.gz").write_bytes(gzip.compress((tmp_path / "t.parquet").read_bytes()))
+    (tmp_path / "plain.csv").write_text("a\n1\n")
+    config = {
+        "streams": [
+            {"name": "gz", "path_or_url": str(tmp_path / "t.parquet.gz")},
+            {"name": "url", "path_or_url": f"file://{tmp_path / 'plain.csv'}"},
+        ]
+    }
+    result = read_all(source, config, "gz", "url")
+    assert [r["id"] for r in result.records("gz")] == list(range(1, 41))
+    assert result.records("url") == [{"a": 1}]
+    raw = one_stream(path_or_url=str(tmp_path / "t.parquet.gz"), format="jsonl", compression="none")
+    failed = read_all(source, raw)
+    assert failed.exit_code == 1 and "line 1: not valid JSON" in failed.errors()[0]["message"]
