@@ -1,0 +1,4 @@
+from ducto.protocol.sdk import launch
+from source_file import SourceFile
+
+launch(SourceFile())
