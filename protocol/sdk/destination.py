@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, ClassVar
@@ -30,13 +31,26 @@ class RecordBatch:
 
     `records` holds the parsed RECORD payloads (`{"stream", "data", "emitted_at", ...}`); `lines`
     the same records as the raw protocol lines they arrived in, for destinations that bulk-load
-    JSON lines directly.
+    JSON lines directly; `line_numbers` the input line number of each of `lines`. When the
+    destination sets `parse_records = False`, `records` stays empty: only `lines` are filled.
     """
 
     stream: ConfiguredStream
     records: list[dict[str, Any]] = field(default_factory=list)
     lines: list[bytes] = field(default_factory=list)
     size_bytes: int = 0
+    line_numbers: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+# The head of a RECORD line as our SDK, orjson and the Airbyte CDK write it: envelope `type` first,
+# then the record's `namespace` (optional) and `stream`. A line that does not start this way is
+# parsed in full, so the match only ever decides the routing of lines it is sure about.
+_RECORD_HEAD = re.compile(
+    rb'\{"type":"RECORD","record":\{(?:"namespace":(?:null|"((?:[^"\\]|\\.)*)"),)?"stream":"((?:[^"\\]|\\.)*)"'
+)
 
 
 class Destination(Connector):
@@ -49,6 +63,10 @@ class Destination(Connector):
 
     batch_records: ClassVar[int] = 50_000
     batch_bytes: ClassVar[int] = 32 * 1024 * 1024
+    parse_records: ClassVar[bool] = True
+    """False: RECORD lines are routed by their head without a JSON parse and `batch.records` stays
+    empty; for bulk loaders that hand `batch.lines` to a native JSON reader. Such a destination
+    validates the lines itself (a malformed line must still fail the write with its line number)."""
 
     def open(self, config: Mapping[str, Any], catalog: ConfiguredCatalog) -> None:
         """Prepare for a write (connect, create tables)."""
@@ -80,16 +98,48 @@ def write(
     streams.update({(s.stream.name, None): s for s in catalog.streams})
     buffers: dict[str, RecordBatch] = {}
     counts: dict[str, int] = {}  # records per state key since that key's previous echo
+    state_keys = {
+        s.stream.name: f"{s.stream.namespace}.{s.stream.name}" if s.stream.namespace else s.stream.name
+        for s in catalog.streams
+    }
     success = False
 
     def flush_all() -> None:
         for key, batch in list(buffers.items()):
-            if batch.records:
+            if batch.lines:
                 destination.write_batch(batch)
             del buffers[key]
 
+    parse = destination.parse_records
+    routes: dict[bytes, ConfiguredStream] = {}  # RECORD line head -> its stream, when not parsing
+
+    names = [s.stream.name for s in catalog.streams]
+    ambiguous = {n for n in names if names.count(n) > 1}
+
+    def route(head: re.Match[bytes]) -> ConfiguredStream | None:
+        namespace, name = (json.loads(b'"' + g + b'"') if g is not None else None for g in head.groups())
+        if namespace is None and name in ambiguous:
+            return None  # the namespace may follow `data`: parse the line in full
+        return streams.get((name, namespace))
+
     try:
         for line_no, line in iter_lines(stdin):
+            if not parse and (head := _RECORD_HEAD.match(line)) is not None:
+                configured = routes.get(head[0]) or route(head)
+                if configured is not None:
+                    routes[head[0]] = configured
+                    name = configured.stream.name
+                    batch = buffers.get(name)
+                    if batch is None:
+                        batch = buffers[name] = RecordBatch(configured)
+                    batch.lines.append(line)
+                    batch.line_numbers.append(line_no)
+                    batch.size_bytes += len(line)
+                    counts[state_keys[name]] = counts.get(state_keys[name], 0) + 1
+                    if len(batch.lines) >= destination.batch_records or batch.size_bytes >= destination.batch_bytes:
+                        destination.write_batch(batch)
+                        del buffers[name]
+                    continue
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
@@ -99,18 +149,22 @@ def write(
                 record = obj.get("record")
                 if not isinstance(record, dict) or not isinstance(record.get("data"), dict):
                     raise ProtocolError("RECORD message without an object 'record.data'", line_no)
-                name, namespace = record.get("stream"), record.get("namespace")
-                configured = streams.get((name, namespace))
+                configured = streams.get((record.get("stream"), record.get("namespace")))
                 if configured is None:
-                    raise ProtocolError(f"record for stream {name!r}, which is not in the catalog", line_no)
+                    raise ProtocolError(
+                        f"record for stream {record.get('stream')!r}, which is not in the catalog", line_no
+                    )
                 batch = buffers.get(configured.stream.name)
                 if batch is None:
                     batch = buffers[configured.stream.name] = RecordBatch(configured)
-                batch.records.append(record)
+                if parse:
+                    batch.records.append(record)
                 batch.lines.append(line)
+                batch.line_numbers.append(line_no)
                 batch.size_bytes += len(line)
-                counts[configured.stream.name] = counts.get(configured.stream.name, 0) + 1
-                if len(batch.records) >= destination.batch_records or batch.size_bytes >= destination.batch_bytes:
+                key = state_keys[configured.stream.name]
+                counts[key] = counts.get(key, 0) + 1
+                if len(batch.lines) >= destination.batch_records or batch.size_bytes >= destination.batch_bytes:
                     destination.write_batch(batch)
                     del buffers[configured.stream.name]
             elif kind == "STATE":

@@ -1,0 +1,112 @@
+"""destination-duckdb: typed final tables in a DuckDB file, bulk-loaded through DuckDB's JSON reader."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import duckdb
+
+from ducto.protocol.errors import ConfigError
+from ducto.protocol.messages import ConfiguredCatalog, ConfiguredStream, TraceStreamStatus
+from ducto.protocol.sdk import Destination, RecordBatch
+from destination_duckdb.loader import Loader
+from destination_duckdb.naming import normalize, quote
+from destination_duckdb.tables import StreamTarget, plan_targets, prepare, swap_in
+
+logger = logging.getLogger("ducto.connector")
+
+
+def connect(config: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
+    """Open the configured DuckDB file (its folder must exist); a clear ConfigError otherwise."""
+    path = str(config["path"])
+    if path != ":memory:":
+        parent = Path(path).parent
+        if not parent.is_dir():
+            raise ConfigError(f"path {path}: folder {parent} does not exist (is the local directory mounted?)")
+    settings: dict[str, Any] = {}
+    if config.get("threads"):
+        settings["threads"] = int(config["threads"])
+    if config.get("memory_limit"):
+        settings["memory_limit"] = str(config["memory_limit"])
+    try:
+        con = duckdb.connect(path, config=settings)
+        con.execute("SET TimeZone = 'UTC'")
+    except duckdb.Error as exc:
+        raise ConfigError(f"cannot open DuckDB database {path}: {str(exc).splitlines()[0]}") from None
+    return con
+
+
+class DestinationDuckDB(Destination):
+    """One typed table per stream; overwrite swaps a stage in, append adds, append_dedup merges."""
+
+    parse_records: ClassVar[bool] = False
+    batch_records: ClassVar[int] = 100_000
+    batch_bytes: ClassVar[int] = 64 * 1024 * 1024
+
+    def check_connection(self, config: Mapping[str, Any]) -> None:
+        """Open the database and create, write and drop a table in the configured schema."""
+        con = connect(config)
+        try:
+            schema = quote(normalize(str(config.get("schema") or "main")))
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            con.execute(f"CREATE OR REPLACE TABLE {schema}._airbyte_check (x INTEGER)")
+            con.execute(f"INSERT INTO {schema}._airbyte_check VALUES (1)")
+            con.execute(f"DROP TABLE {schema}._airbyte_check")
+        except duckdb.Error as exc:
+            raise ConfigError(f"cannot write to {config['path']}: {str(exc).splitlines()[0]}") from None
+        finally:
+            con.close()
+
+    def open(self, config: Mapping[str, Any], catalog: ConfiguredCatalog) -> None:
+        """Create or evolve every stream's table before any record arrives."""
+        self.con = connect(config)
+        self.targets: dict[str, StreamTarget] = {}
+        try:
+            for target in plan_targets(catalog.streams, normalize(str(config.get("schema") or "main"))):
+                prepare(self.con, target)
+                self.targets[target.stream.stream.name] = target
+        except duckdb.Error as exc:
+            self.con.close()
+            raise ConfigError(f"cannot prepare tables in {config['path']}: {str(exc).splitlines()[0]}") from None
+        except BaseException:
+            self.con.close()
+            raise
+        self.loader = Loader(self.con)
+
+    def write_batch(self, batch: RecordBatch) -> None:
+        """Queue the batch's lines for a bulk load (committed when the job ends)."""
+        self.loader.load(self.targets[batch.stream.stream.name], batch.lines, batch.line_numbers)
+
+    def commit(self) -> None:
+        """Wait until every queued batch is committed (DuckDB commits are durable when they return)."""
+        self.loader.wait()
+
+    def on_stream_status(self, stream: ConfiguredStream, status: TraceStreamStatus) -> None:
+        """COMPLETE: an overwrite stream's stage replaces its final table now."""
+        target = self.targets.get(stream.stream.name)
+        if status.status == "COMPLETE" and target is not None and target.truncates and not target.swapped:
+            self.loader.wait()
+            swap_in(self.con, target)
+            logger.info("stream '%s': %s replaced by the new load (%d records)", target.stream.stream.name,
+                        target.final, target.loaded)  # fmt: skip
+
+    def close(self, success: bool) -> None:
+        """On success swap in the overwrite stages not swapped yet; a failed write keeps old tables."""
+        loader = getattr(self, "loader", None)
+        if loader is None:
+            return
+        try:
+            if success:
+                loader.wait()
+                for target in self.targets.values():
+                    if target.truncates and not target.swapped:
+                        swap_in(self.con, target)
+                for target in self.targets.values():
+                    logger.info("stream '%s': %d records loaded into %s", target.stream.stream.name, target.loaded,
+                                target.final)  # fmt: skip
+        finally:
+            loader.close()
+            self.con.close()

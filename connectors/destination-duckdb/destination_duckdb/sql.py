@@ -1,0 +1,115 @@
+"""SQL that loads a batch file of RECORD lines into a stream's table through DuckDB's JSON reader.
+
+Two read plans, same result: `typed` lets `read_json` convert every property straight to its
+column type (fast; fails as a whole on a value that does not fit), `lenient` reads every property
+as JSON and converts each with `json_transform`, which yields NULL where a value does not fit so
+the field can be NULLed and reported in `_airbyte_meta.changes`. Both use DuckDB's same JSON
+conversion rules, so a batch loads the same whichever plan succeeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from destination_duckdb.columns import DATA, EXTRACTED_AT, GENERATION_ID, META, RAW_ID, Column
+from destination_duckdb.naming import literal, quote
+
+MAX_OBJECT_BYTES = 1 << 28
+_CHANGES_TYPE = '[{"field":"VARCHAR","change":"VARCHAR","reason":"VARCHAR"}]'
+
+
+@dataclass(frozen=True, slots=True)
+class LoadPlan:
+    """The SELECT producing a batch's rows (`{path}` is the batch file) and the columns it fills."""
+
+    select: str
+    columns: list[str]
+
+    def for_file(self, path: str) -> str:
+        """The SELECT reading one batch file."""
+        return self.select.replace("{path}", literal(path))
+
+
+def _json_path(key: str) -> str:
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def typed_read_possible(columns: Sequence[Column]) -> bool:
+    """`read_json` matches keys exactly but struct fields must differ ignoring case."""
+    lowered = [c.key.lower() for c in columns]
+    return len(set(lowered)) == len(lowered)
+
+
+def load_plan(columns: Sequence[Column], *, typed: bool, sync_id: int | None, generation_id: int | None) -> LoadPlan:
+    """Build the SELECT for one stream's batches (schemaless streams keep `data` whole)."""
+    if typed:
+        fields = ", ".join(f"{quote(c.key)} {'JSON' if c.kind in ('object', 'array', 'json') else c.sql_type}" for c in columns)
+        data_type = f"STRUCT({fields})" if columns else "JSON"
+    else:
+        data_type = "JSON"
+    record_type = f"STRUCT(data {data_type}, emitted_at BIGINT, meta JSON)"
+    reader = (
+        "read_json({path}, format='newline_delimited', auto_detect=false, "
+        f"maximum_object_size={MAX_OBJECT_BYTES}, columns={{'record': {literal(record_type)}}})"
+    )
+
+    inner: list[str] = []
+    outer: list[str] = []
+    errors: list[str] = []
+    for i, c in enumerate(columns):
+        if typed:
+            raw = f"struct_extract(record.data, {literal(c.key)})"
+        else:
+            extracted = f"json_extract(record.data, {literal(_json_path(c.key))})"
+            raw = f"CASE WHEN json_type({extracted}) <> 'NULL' THEN {extracted} END"
+        inner.append(f"{raw} AS _v{i}")
+        v = f"_v{i}"
+        if c.kind in ("object", "array"):
+            wanted = "OBJECT" if c.kind == "object" else "ARRAY"
+            outer.append(f"CASE WHEN json_type({v}) = '{wanted}' THEN {v} END")
+            errors.append(f"CASE WHEN {v} IS NOT NULL AND json_type({v}) <> '{wanted}' THEN {literal(c.key)} END")
+        elif typed or c.kind == "json":
+            outer.append(v)
+        else:
+            cast = f"json_transform({v}, {literal(literal_json_type(c.sql_type))})"
+            outer.append(cast)
+            if c.kind == "scalar":
+                errors.append(f"CASE WHEN {v} IS NOT NULL AND {cast} IS NULL THEN {literal(c.key)} END")
+    if not columns:
+        inner.append("record.data AS _v_data")
+        outer.append("_v_data")
+    # The lenient plan is also the one that meets malformed input: stop on a `data` that is not an object.
+    where = (
+        ""
+        if typed
+        else " WHERE CASE WHEN json_type(record.data) NOT IN ('OBJECT', 'NULL') "
+        "THEN error('record.data is not an object') ELSE true END"
+    )
+
+    errs = f"list_filter([{', '.join(errors)}], lambda x: x IS NOT NULL)" if errors else "[]::VARCHAR[]"
+    sync = "null" if sync_id is None else str(int(sync_id))
+    no_changes = literal(f'{{"sync_id":{sync},"changes":[]}}')
+    meta = (
+        f"CASE WHEN len(_e) = 0 AND (_m IS NULL OR json_array_length(_m, '$.changes') IS NULL "
+        f"OR json_array_length(_m, '$.changes') = 0) THEN {no_changes}::JSON "
+        f"ELSE json_object('sync_id', {sync}, 'changes', to_json(list_concat("
+        f"COALESCE(from_json(json_extract(_m, '$.changes'), {literal(_CHANGES_TYPE)}), []), "
+        "list_transform(_e, lambda f: {'field': f, 'change': 'NULLED', 'reason': 'DESTINATION_TYPECAST_ERROR'})))) END"
+    )
+    generation = "NULL" if generation_id is None else str(int(generation_id))
+    select = (
+        f"SELECT uuid(), COALESCE(epoch_ms(_t)::TIMESTAMPTZ, now()), {meta}, {generation}::BIGINT"
+        + "".join(f", {o}" for o in outer)
+        + f" FROM (SELECT {', '.join([*inner, 'record.emitted_at AS _t', 'record.meta AS _m', f'{errs} AS _e'])}"
+        + f" FROM {reader}{where})"
+    )
+    names = [RAW_ID, EXTRACTED_AT, META, GENERATION_ID, *(c.name for c in columns)]
+    if not columns:
+        names.append(DATA)
+    return LoadPlan(select, names)
+
+
+def literal_json_type(sql_type: str) -> str:
+    """The JSON structure string `json_transform` takes for a scalar type."""
+    return '"' + sql_type + '"'
