@@ -1,5 +1,4 @@
-from ducto.protocol.sdk import launch
-
 from destination_duckdb import DestinationDuckDB
+from ducto.protocol.sdk import launch
 
 launch(DestinationDuckDB())

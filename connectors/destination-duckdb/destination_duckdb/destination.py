@@ -9,12 +9,12 @@ from typing import Any, ClassVar
 
 import duckdb
 
-from ducto.protocol.errors import ConfigError
-from ducto.protocol.messages import ConfiguredCatalog, ConfiguredStream, TraceStreamStatus
-from ducto.protocol.sdk import Destination, RecordBatch
 from destination_duckdb.loader import Loader
 from destination_duckdb.naming import normalize, quote
 from destination_duckdb.tables import StreamTarget, plan_targets, prepare, swap_in
+from ducto.protocol.errors import ConfigError
+from ducto.protocol.messages import ConfiguredCatalog, ConfiguredStream, TraceStreamStatus
+from ducto.protocol.sdk import Destination, RecordBatch
 
 logger = logging.getLogger("ducto.connector")
 

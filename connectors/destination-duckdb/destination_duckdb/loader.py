@@ -7,6 +7,7 @@ needs before a STATE is echoed. At most `max_pending` batches wait in memory.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -15,9 +16,9 @@ from pathlib import Path
 
 import duckdb
 
+from destination_duckdb.tables import StreamTarget, merge_batch
 from ducto.protocol import json
 from ducto.protocol.errors import ConnectorError, ProtocolError
-from destination_duckdb.tables import StreamTarget, merge_batch
 
 
 class Loader:
@@ -89,10 +90,8 @@ class Loader:
         con.execute("COMMIT")
 
     def _rollback(self) -> None:
-        try:
+        with contextlib.suppress(duckdb.Error):  # no transaction was open
             self.con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # no transaction was open
 
     def close(self) -> None:
         """Stop the worker (after the queued jobs) and remove the batch files."""
@@ -120,4 +119,3 @@ def _located(target: StreamTarget, lines: list[bytes], line_numbers: list[int], 
         f"failed: {str(exc).splitlines()[0]}",
         internal_message=str(exc),
     )
-

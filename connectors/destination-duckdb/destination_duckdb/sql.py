@@ -44,7 +44,9 @@ def typed_read_possible(columns: Sequence[Column]) -> bool:
 def load_plan(columns: Sequence[Column], *, typed: bool, sync_id: int | None, generation_id: int | None) -> LoadPlan:
     """Build the SELECT for one stream's batches (schemaless streams keep `data` whole)."""
     if typed:
-        fields = ", ".join(f"{quote(c.key)} {'JSON' if c.kind in ('object', 'array', 'json') else c.sql_type}" for c in columns)
+        fields = ", ".join(
+            f"{quote(c.key)} {'JSON' if c.kind in ('object', 'array', 'json') else c.sql_type}" for c in columns
+        )
         data_type = f"STRUCT({fields})" if columns else "JSON"
     else:
         data_type = "JSON"

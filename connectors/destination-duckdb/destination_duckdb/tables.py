@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from ducto.protocol.errors import ConfigError
-from ducto.protocol.messages import ConfiguredStream
 from destination_duckdb.columns import (
     CDC_DELETED_AT,
     DATA,
@@ -21,6 +19,8 @@ from destination_duckdb.columns import (
 )
 from destination_duckdb.naming import literal, normalize, quote
 from destination_duckdb.sql import LoadPlan, load_plan, typed_read_possible
+from ducto.protocol.errors import ConfigError
+from ducto.protocol.messages import ConfiguredStream
 
 logger = logging.getLogger("ducto.connector")
 
@@ -79,7 +79,9 @@ def plan_targets(streams: list[ConfiguredStream], default_schema: str) -> list[S
         schema = normalize(s.stream.namespace) if s.stream.namespace else default_schema
         table = normalize(s.stream.name)
         if (schema, table) in seen:
-            raise ConfigError(f"streams '{seen[(schema, table)]}' and '{s.stream.name}' both map to table {schema}.{table}")
+            raise ConfigError(
+                f"streams '{seen[(schema, table)]}' and '{s.stream.name}' both map to table {schema}.{table}"
+            )
         seen[(schema, table)] = s.stream.name
         targets.append(StreamTarget(s, schema, table, columns_for(s.stream.json_schema)))
     return targets
@@ -91,7 +93,7 @@ def _existing_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -
         "AND schema_name = ? AND table_name = ? ORDER BY column_index",
         [schema, table],
     ).fetchall()
-    return {name: dtype for name, dtype in rows} if rows else None
+    return {str(name): str(dtype) for name, dtype in rows} if rows else None
 
 
 def _ensure_table(con: duckdb.DuckDBPyConnection, target: StreamTarget, qualified: str, table: str) -> None:
