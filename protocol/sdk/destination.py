@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
-from collections.abc import Mapping
+import select
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, ClassVar
 
 from ducto.protocol import json
 from ducto.protocol.errors import ConfigError, ProtocolError
-from ducto.protocol.io import MessageWriter, iter_lines
+from ducto.protocol.io import MessageWriter
 from ducto.protocol.messages import (
+    AirbyteMessage,
     ConfiguredCatalog,
     ConfiguredStream,
     State,
@@ -58,7 +62,8 @@ class Destination(Connector):
 
     The SDK calls `write_batch` whenever a stream's buffer fills, and before every STATE it calls
     `write_batch` for what is buffered and then `commit()`; only when `commit()` returns is the STATE
-    echoed. At the end of input it writes and commits the rest, then calls `close(True)`.
+    echoed (with `max_state_delay_seconds` set, states are grouped: see there). At the end of input
+    it writes and commits the rest, then calls `close(True)`.
     """
 
     batch_records: ClassVar[int] = 50_000
@@ -67,6 +72,11 @@ class Destination(Connector):
     """False: RECORD lines are routed by their head without a JSON parse and `batch.records` stays
     empty; for bulk loaders that hand `batch.lines` to a native JSON reader. Such a destination
     validates the lines itself (a malformed line must still fail the write with its line number)."""
+    max_state_delay_seconds: float | None = None
+    """None: commit and echo at every STATE. A number: a STATE waits (unechoed) for the next commit,
+    which happens when a STATE arrives at least this many seconds after the last commit, or at the
+    end of input; fewer, larger commits for destinations where a commit is costly, and batches keep
+    flowing to `write_batch` meanwhile (a destination may load them in the background)."""
 
     def open(self, config: Mapping[str, Any], catalog: ConfiguredCatalog) -> None:
         """Prepare for a write (connect, create tables)."""
@@ -92,114 +102,192 @@ def write(
     stdin: BinaryIO,
     writer: MessageWriter,
 ) -> None:
-    """Run the `write` command: route records into batches, commit at each STATE and echo it."""
+    """Run the `write` command: route records into batches, commit, then echo the STATEs it covers."""
     destination.open(config, catalog)
-    streams: dict[tuple[Any, Any], ConfiguredStream] = {(s.stream.name, s.stream.namespace): s for s in catalog.streams}
-    streams.update({(s.stream.name, None): s for s in catalog.streams})
-    buffers: dict[str, RecordBatch] = {}
-    counts: dict[str, int] = {}  # records per state key since that key's previous echo
-    state_keys = {
-        s.stream.name: f"{s.stream.namespace}.{s.stream.name}" if s.stream.namespace else s.stream.name
-        for s in catalog.streams
-    }
     success = False
-
-    def flush_all() -> None:
-        for key, batch in list(buffers.items()):
-            if batch.lines:
-                destination.write_batch(batch)
-            del buffers[key]
-
-    parse = destination.parse_records
-    routes: dict[bytes, ConfiguredStream] = {}  # RECORD line head -> its stream, when not parsing
-
-    names = [s.stream.name for s in catalog.streams]
-    ambiguous = {n for n in names if names.count(n) > 1}
-
-    def route(head: re.Match[bytes]) -> ConfiguredStream | None:
-        namespace, name = (json.loads(b'"' + g + b'"') if g is not None else None for g in head.groups())
-        if namespace is None and name in ambiguous:
-            return None  # the namespace may follow `data`: parse the line in full
-        return streams.get((name, namespace))
-
     try:
-        for line_no, line in iter_lines(stdin):
-            if not parse and (head := _RECORD_HEAD.match(line)) is not None:
-                configured = routes.get(head[0]) or route(head)
+        _WriteLoop(destination, catalog, writer).run(stdin)
+        success = True
+    finally:
+        destination.close(success)
+
+
+_RECORD_PREFIX = b'{"type":"RECORD","record":{"stream":"'
+_CHUNK_BYTES = 1 << 20
+
+
+class _WriteLoop:
+    """The `write` command's state: stream buffers, per-state record counts, states awaiting a commit."""
+
+    def __init__(self, destination: Destination, catalog: ConfiguredCatalog, writer: MessageWriter) -> None:
+        self.destination = destination
+        self.writer = writer
+        self.streams: dict[tuple[Any, Any], ConfiguredStream] = {
+            (s.stream.name, s.stream.namespace): s for s in catalog.streams
+        }
+        self.streams.update({(s.stream.name, None): s for s in catalog.streams})
+        names = [s.stream.name for s in catalog.streams]
+        self.ambiguous = {n for n in names if names.count(n) > 1}
+        self.state_keys = {
+            s.stream.name: f"{s.stream.namespace}.{s.stream.name}" if s.stream.namespace else s.stream.name
+            for s in catalog.streams
+        }
+        self.buffers: dict[str, RecordBatch] = {}
+        self.counts: dict[str, int] = {}  # records per state key since that key's previous state
+        self.pending: list[AirbyteMessage] = []  # states received, not yet covered by a commit
+        self.routes: dict[bytes, ConfiguredStream] = {}  # RECORD line head -> its stream
+        self.last_commit = time.monotonic()
+
+    def run(self, stdin: BinaryIO) -> None:
+        """Consume every input line, then write and commit the rest and echo the last states."""
+        destination = self.destination
+        parse = destination.parse_records
+        max_records, max_bytes = destination.batch_records, destination.batch_bytes
+        prefix, prefix_len = _RECORD_PREFIX, len(_RECORD_PREFIX)
+        routes, buffers, counts, state_keys = self.routes, self.buffers, self.counts, self.state_keys
+        line_no = 0
+        for raw in self._lines(stdin):
+            line_no += 1
+            if not parse:
+                # Fast path: route a RECORD line by its head; the destination parses it in bulk.
+                configured = routes.get(raw[: raw.find(b'"', prefix_len) + 1]) if raw.startswith(prefix) else None
+                if configured is None and raw.startswith(b'{"type":"RECORD"'):
+                    configured = self._route(raw)
                 if configured is not None:
-                    routes[head[0]] = configured
                     name = configured.stream.name
                     batch = buffers.get(name)
                     if batch is None:
                         batch = buffers[name] = RecordBatch(configured)
-                    batch.lines.append(line)
+                    batch.lines.append(raw)
                     batch.line_numbers.append(line_no)
-                    batch.size_bytes += len(line)
-                    counts[state_keys[name]] = counts.get(state_keys[name], 0) + 1
-                    if len(batch.lines) >= destination.batch_records or batch.size_bytes >= destination.batch_bytes:
-                        destination.write_batch(batch)
-                        del buffers[name]
+                    batch.size_bytes += len(raw)
+                    key = state_keys[name]
+                    counts[key] = counts.get(key, 0) + 1
+                    if len(batch.lines) >= max_records or batch.size_bytes >= max_bytes:
+                        self._batch_full(name, batch)
                     continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ProtocolError(f"not valid JSON ({exc.args[0]})", line_no) from None
-            kind = obj.get("type") if isinstance(obj, dict) else None
-            if kind == "RECORD":
-                record = obj.get("record")
-                if not isinstance(record, dict) or not isinstance(record.get("data"), dict):
-                    raise ProtocolError("RECORD message without an object 'record.data'", line_no)
-                configured = streams.get((record.get("stream"), record.get("namespace")))
-                if configured is None:
-                    raise ProtocolError(
-                        f"record for stream {record.get('stream')!r}, which is not in the catalog", line_no
-                    )
-                batch = buffers.get(configured.stream.name)
-                if batch is None:
-                    batch = buffers[configured.stream.name] = RecordBatch(configured)
-                if parse:
-                    batch.records.append(record)
-                batch.lines.append(line)
-                batch.line_numbers.append(line_no)
-                batch.size_bytes += len(line)
-                key = state_keys[configured.stream.name]
-                counts[key] = counts.get(key, 0) + 1
-                if len(batch.lines) >= destination.batch_records or batch.size_bytes >= destination.batch_bytes:
-                    destination.write_batch(batch)
-                    del buffers[configured.stream.name]
-            elif kind == "STATE":
-                msg = message_from_dict(obj, line_no)
-                state = msg.payload
-                assert isinstance(state, State)
-                flush_all()
-                destination.commit()
-                key = state.key
-                count = sum(counts.values()) if key == "__global__" else counts.get(key, 0)
-                if key == "__global__":
-                    counts.clear()
-                else:
-                    counts.pop(key, None)
-                state.destination_stats = StateStats(count)
-                writer.write(msg)
-            elif kind == "TRACE":
-                trace = obj.get("trace") or {}
-                if trace.get("type") == "STREAM_STATUS":
-                    trace_msg = message_from_dict(obj, line_no).payload
-                    assert isinstance(trace_msg, Trace) and trace_msg.stream_status is not None
-                    status = trace_msg.stream_status
-                    descriptor = status.stream_descriptor
-                    configured = streams.get((descriptor.name, descriptor.namespace))
-                    if configured is not None:
-                        if status.status == "COMPLETE":
-                            flush_all()
-                        destination.on_stream_status(configured, status)
-            elif kind is None:
-                raise ProtocolError("expected a JSON object with a 'type'", line_no)
-        flush_all()
-        destination.commit()
-        success = True
-    finally:
-        destination.close(success)
+            line = raw.rstrip(b"\r")
+            if line.strip():
+                self._message(line, line_no)
+        self._commit()
+
+    def _lines(self, stdin: BinaryIO) -> Iterator[bytes]:
+        """Input lines without their line ends, read in large chunks.
+
+        While states wait for a commit (`max_state_delay_seconds`), reading a pipe waits at most
+        until that delay is over: a source gone quiet does not hold its last states back.
+        """
+        try:
+            fd: int | None = stdin.fileno()
+        except (AttributeError, OSError, ValueError):
+            fd = None
+        rest = b""
+        while True:
+            delay = self.destination.max_state_delay_seconds
+            if fd is not None and self.pending and delay is not None:
+                timeout = max(0.0, delay - (time.monotonic() - self.last_commit))
+                if not select.select([fd], [], [], timeout)[0]:
+                    self._commit()
+                    continue
+            chunk = os.read(fd, _CHUNK_BYTES) if fd is not None else stdin.read(_CHUNK_BYTES)
+            if not chunk:
+                break
+            lines = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
+            rest = lines.pop()
+            yield from lines
+        if rest:
+            yield rest
+
+    def _route(self, line: bytes) -> ConfiguredStream | None:
+        """Route a RECORD line by its head (cached); None when only a full parse can tell."""
+        head = _RECORD_HEAD.match(line)
+        if head is None:
+            return None
+        namespace, name = (json.loads(b'"' + g + b'"') if g is not None else None for g in head.groups())
+        if namespace is None and name in self.ambiguous:
+            return None  # the namespace may follow `data`: parse the line in full
+        configured = self.streams.get((name, namespace))
+        if configured is not None:
+            self.routes[head[0]] = configured
+        return configured
+
+    def _batch_full(self, name: str, batch: RecordBatch) -> None:
+        self.destination.write_batch(batch)
+        del self.buffers[name]
+
+    def _flush_all(self) -> None:
+        for name, batch in list(self.buffers.items()):
+            if batch.lines:
+                self.destination.write_batch(batch)
+            del self.buffers[name]
+
+    def _commit(self) -> None:
+        """Write every buffer, commit, then echo the states received so far, in order."""
+        self._flush_all()
+        self.destination.commit()
+        self.last_commit = time.monotonic()
+        for msg in self.pending:
+            self.writer.write(msg)
+        self.pending.clear()
+
+    def _message(self, line: bytes, line_no: int) -> None:
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ProtocolError(f"not valid JSON ({exc.args[0]})", line_no) from None
+        kind = obj.get("type") if isinstance(obj, dict) else None
+        if kind == "RECORD":
+            self._parsed_record(obj, line, line_no)
+        elif kind == "STATE":
+            msg = message_from_dict(obj, line_no)
+            state = msg.payload
+            assert isinstance(state, State)
+            key = state.key
+            if key == "__global__":
+                count = sum(self.counts.values())
+                self.counts.clear()
+            else:
+                count = self.counts.pop(key, 0)
+            state.destination_stats = StateStats(count)
+            self.pending.append(msg)
+            delay = self.destination.max_state_delay_seconds
+            if delay is None or time.monotonic() - self.last_commit >= delay:
+                self._commit()
+        elif kind == "TRACE":
+            trace = obj.get("trace") or {}
+            if trace.get("type") == "STREAM_STATUS":
+                trace_msg = message_from_dict(obj, line_no).payload
+                assert isinstance(trace_msg, Trace) and trace_msg.stream_status is not None
+                status = trace_msg.stream_status
+                descriptor = status.stream_descriptor
+                configured = self.streams.get((descriptor.name, descriptor.namespace))
+                if configured is not None:
+                    if status.status == "COMPLETE":
+                        self._flush_all()
+                    self.destination.on_stream_status(configured, status)
+        elif kind is None:
+            raise ProtocolError("expected a JSON object with a 'type'", line_no)
+
+    def _parsed_record(self, obj: dict[str, Any], line: bytes, line_no: int) -> None:
+        record = obj.get("record")
+        if not isinstance(record, dict) or not isinstance(record.get("data"), dict):
+            raise ProtocolError("RECORD message without an object 'record.data'", line_no)
+        configured = self.streams.get((record.get("stream"), record.get("namespace")))
+        if configured is None:
+            raise ProtocolError(f"record for stream {record.get('stream')!r}, which is not in the catalog", line_no)
+        name = configured.stream.name
+        batch = self.buffers.get(name)
+        if batch is None:
+            batch = self.buffers[name] = RecordBatch(configured)
+        if self.destination.parse_records:
+            batch.records.append(record)
+        batch.lines.append(line)
+        batch.line_numbers.append(line_no)
+        batch.size_bytes += len(line)
+        key = self.state_keys[name]
+        self.counts[key] = self.counts.get(key, 0) + 1
+        if len(batch.lines) >= self.destination.batch_records or batch.size_bytes >= self.destination.batch_bytes:
+            self._batch_full(name, batch)
 
 
 def check_catalog_supported(destination: Destination, catalog: ConfiguredCatalog) -> None:

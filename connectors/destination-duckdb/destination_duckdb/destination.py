@@ -18,6 +18,8 @@ from ducto.protocol.sdk import Destination, RecordBatch
 
 logger = logging.getLogger("ducto.connector")
 
+DEFAULT_COMMIT_INTERVAL = 5.0
+
 
 def connect(config: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
     """Open the configured DuckDB file (its folder must exist); a clear ConfigError otherwise."""
@@ -43,8 +45,11 @@ class DestinationDuckDB(Destination):
     """One typed table per stream; overwrite swaps a stage in, append adds, append_dedup merges."""
 
     parse_records: ClassVar[bool] = False
-    batch_records: ClassVar[int] = 100_000
-    batch_bytes: ClassVar[int] = 64 * 1024 * 1024
+    # Batches of two DuckDB row groups are written straight to the database file at commit (no WAL
+    # copy); states are grouped into commits at most `commit_interval_seconds` apart.
+    batch_records: ClassVar[int] = 245_760
+    batch_bytes: ClassVar[int] = 128 * 1024 * 1024
+    max_state_delay_seconds: float | None = DEFAULT_COMMIT_INTERVAL
 
     def check_connection(self, config: Mapping[str, Any]) -> None:
         """Open the database and create, write and drop a table in the configured schema."""
@@ -62,6 +67,8 @@ class DestinationDuckDB(Destination):
 
     def open(self, config: Mapping[str, Any], catalog: ConfiguredCatalog) -> None:
         """Create or evolve every stream's table before any record arrives."""
+        interval = config.get("commit_interval_seconds", DEFAULT_COMMIT_INTERVAL)
+        self.max_state_delay_seconds = float(interval) if interval else None
         self.con = connect(config)
         self.targets: dict[str, StreamTarget] = {}
         try:

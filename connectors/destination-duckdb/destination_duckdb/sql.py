@@ -89,21 +89,28 @@ def load_plan(columns: Sequence[Column], *, typed: bool, sync_id: int | None, ge
         "THEN error('record.data is not an object') ELSE true END"
     )
 
-    errs = f"list_filter([{', '.join(errors)}], lambda x: x IS NOT NULL)" if errors else "[]::VARCHAR[]"
     sync = "null" if sync_id is None else str(int(sync_id))
     no_changes = literal(f'{{"sync_id":{sync},"changes":[]}}')
+    clean = "_m IS NULL"
+    if errors:
+        clean += "".join(f" AND {e} IS NULL" for e in errors)
+    nulled = (
+        f"list_transform(list_filter([{', '.join(errors)}], lambda x: x IS NOT NULL), "
+        "lambda f: {'field': f, 'change': 'NULLED', 'reason': 'DESTINATION_TYPECAST_ERROR'})"
+        if errors
+        else "[]"
+    )
+    # Most rows are clean: their constant meta is cheap; the changes list is only built for the rest.
     meta = (
-        f"CASE WHEN len(_e) = 0 AND (_m IS NULL OR json_array_length(_m, '$.changes') IS NULL "
-        f"OR json_array_length(_m, '$.changes') = 0) THEN {no_changes}::JSON "
+        f"CASE WHEN {clean} THEN {no_changes}::JSON "
         f"ELSE json_object('sync_id', {sync}, 'changes', to_json(list_concat("
-        f"COALESCE(from_json(json_extract(_m, '$.changes'), {literal(_CHANGES_TYPE)}), []), "
-        "list_transform(_e, lambda f: {'field': f, 'change': 'NULLED', 'reason': 'DESTINATION_TYPECAST_ERROR'})))) END"
+        f"COALESCE(from_json(json_extract(_m, '$.changes'), {literal(_CHANGES_TYPE)}), []), {nulled}))) END"
     )
     generation = "NULL" if generation_id is None else str(int(generation_id))
     select = (
         f"SELECT uuid(), COALESCE(epoch_ms(_t)::TIMESTAMPTZ, now()), {meta}, {generation}::BIGINT"
         + "".join(f", {o}" for o in outer)
-        + f" FROM (SELECT {', '.join([*inner, 'record.emitted_at AS _t', 'record.meta AS _m', f'{errs} AS _e'])}"
+        + f" FROM (SELECT {', '.join([*inner, 'record.emitted_at AS _t', 'record.meta AS _m'])}"
         + f" FROM {reader}{where})"
     )
     names = [RAW_ID, EXTRACTED_AT, META, GENERATION_ID, *(c.name for c in columns)]

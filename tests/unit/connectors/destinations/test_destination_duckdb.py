@@ -31,7 +31,8 @@ class SmallBatches(DestinationDuckDB):
 
 @pytest.fixture
 def db(tmp_path: Path) -> dict[str, Any]:
-    return {"path": str(tmp_path / "warehouse.duckdb")}
+    # Commit at every state, so each test sees exactly which states a commit covered.
+    return {"path": str(tmp_path / "warehouse.duckdb"), "commit_interval_seconds": 0}
 
 
 def query(config: dict[str, Any], sql: str) -> list[tuple[Any, ...]]:
@@ -409,3 +410,27 @@ def test_check_reports_a_missing_folder(tmp_path: Path) -> None:
     out = io.BytesIO()
     assert run(DestinationDuckDB(), ["check", "--config", str(config)], stdout=out) == 0
     assert json.loads(out.getvalue().splitlines()[-1])["connectionStatus"]["status"] == "SUCCEEDED"
+
+
+def test_grouped_commits_echo_every_state_in_order(tmp_path: Path, db: dict[str, Any]) -> None:
+    """With a commit interval, states wait for the next commit and are then echoed in order."""
+    commits: list[int] = []
+
+    class Counting(SmallBatches):
+        def commit(self) -> None:
+            super().commit()
+            commits.append(1)
+
+    config = {**db, "commit_interval_seconds": 60}
+    messages: list[Any] = []
+    for i in range(1, 7):
+        messages += [record("users", user(i)), record("users", user(i)), state("users", i)]
+    code, out = write(Counting(), tmp_path, config, [configured("users", PROPS)], messages)
+    assert code == 0
+    assert echoed_states(out) == [1, 2, 3, 4, 5, 6]
+    assert [m["state"]["destinationStats"]["recordCount"] for m in out if m["type"] == "STATE"] == [2] * 6
+    assert len(commits) == 1  # one commit at the end covered all six states
+    assert query(db, "SELECT count(*) FROM users") == [(12,)]
+    # A failure before the commit: no state echoed.
+    code, out = write(Counting(), tmp_path, config, [configured("users", PROPS)], [*messages, b"{broken\n"])
+    assert code == 1 and echoed_states(out) == []

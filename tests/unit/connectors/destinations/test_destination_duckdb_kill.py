@@ -18,7 +18,7 @@ CONNECTOR = Path(__file__).resolve().parents[4] / "connectors" / "destination-du
 
 def test_kill_9_keeps_every_record_before_the_last_echoed_state(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    (tmp_path / "config.json").write_text(json.dumps({"path": str(db)}))
+    (tmp_path / "config.json").write_text(json.dumps({"path": str(db), "commit_interval_seconds": 0}))
     props = {"id": {"type": "integer"}, "pad": {"type": "string"}}
     (tmp_path / "catalog.json").write_text(json.dumps({"streams": [configured("t", props)]}))
     env = {**os.environ, "PYTHONPATH": str(CONNECTOR)}
@@ -50,3 +50,31 @@ def test_kill_9_keeps_every_record_before_the_last_echoed_state(tmp_path: Path) 
     assert acknowledged == 6000
     assert count >= acknowledged and count == distinct
     assert (low, high) == (0, count - 1)  # a prefix of what was sent, never a hole
+
+
+def test_a_quiet_source_still_gets_its_states_echoed_after_the_commit_interval(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(
+        json.dumps({"path": str(tmp_path / "w.duckdb"), "commit_interval_seconds": 0.3})
+    )
+    (tmp_path / "catalog.json").write_text(json.dumps({"streams": [configured("t", {"id": {"type": "integer"}})]}))
+    env = {**os.environ, "PYTHONPATH": str(CONNECTOR)}
+    cmd = [sys.executable, "-m", "destination_duckdb", "write", "--config", "config.json", "--catalog", "catalog.json"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        # No more input after these: the states must come back once the commit interval is over.
+        proc.stdin.write(encode([record("t", {"id": 1}), state("t", 1), record("t", {"id": 2}), state("t", 2)]))
+        proc.stdin.flush()
+        started = time.monotonic()
+        first = json.loads(proc.stdout.readline())
+        second = json.loads(proc.stdout.readline())  # arrives although stdin stays open and silent
+        waited = time.monotonic() - started
+        assert [first["state"]["stream"]["stream_state"], second["state"]["stream"]["stream_state"]] == [
+            {"v": 1},
+            {"v": 2},
+        ]
+        assert waited < 5
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+    assert proc.returncode == 0
