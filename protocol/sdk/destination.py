@@ -113,7 +113,8 @@ def write(
 
 
 _RECORD_PREFIX = b'{"type":"RECORD","record":{"stream":"'
-_CHUNK_BYTES = 1 << 20
+_PREFIX_LEN = len(_RECORD_PREFIX)
+_CHUNK_BYTES = 1 << 18
 
 
 class _WriteLoop:
@@ -140,16 +141,57 @@ class _WriteLoop:
 
     def run(self, stdin: BinaryIO) -> None:
         """Consume every input line, then write and commit the rest and echo the last states."""
+        line_no = 0
+        for data, end, lines in self._blocks(stdin):
+            if self.destination.parse_records or not self._add_block(data, end, lines, line_no):
+                self._add_lines(lines, line_no)
+            line_no += len(lines)
+        self._commit()
+
+    def _add_block(self, data: bytes, end: int, lines: list[bytes], line_no: int) -> bool:
+        """Fast path: when every line of the block is a RECORD of one stream, add them all at once.
+
+        A line starts with its stream's exact head (`{"type":"RECORD","record":{"stream":"NAME"`)
+        only if it is such a record (inside a line, that text can only follow a `:`, `,` or `[`), so
+        counting the heads that start lines tells whether the block is uniform, without a loop.
+        """
+        first = lines[0] if lines else b""
+        if not first.startswith(_RECORD_PREFIX):
+            return False
+        head = first[: first.find(b'"', _PREFIX_LEN) + 1]
+        configured = self.routes.get(head)
+        if configured is None:
+            return False
+        if data.startswith(head) + data.count(b"\n" + head, 0, end) != len(lines):
+            return False
+        name = configured.stream.name
+        key = self.state_keys[name]
+        start = 0
+        while start < len(lines):
+            batch = self.buffers.get(name)
+            if batch is None:
+                batch = self.buffers[name] = RecordBatch(configured)
+            room = self.destination.batch_records - len(batch.lines)
+            taken = lines if start == 0 and room >= len(lines) else lines[start : start + room]
+            batch.lines.extend(taken)
+            batch.line_numbers.extend(range(line_no + start + 1, line_no + start + len(taken) + 1))
+            batch.size_bytes += (end - len(lines)) if taken is lines else sum(map(len, taken))
+            self.counts[key] = self.counts.get(key, 0) + len(taken)
+            start += len(taken)
+            if len(batch.lines) >= self.destination.batch_records or batch.size_bytes >= self.destination.batch_bytes:
+                self._batch_full(name, batch)
+        return True
+
+    def _add_lines(self, lines: list[bytes], line_no: int) -> None:
         destination = self.destination
         parse = destination.parse_records
         max_records, max_bytes = destination.batch_records, destination.batch_bytes
-        prefix, prefix_len = _RECORD_PREFIX, len(_RECORD_PREFIX)
+        prefix, prefix_len = _RECORD_PREFIX, _PREFIX_LEN
         routes, buffers, counts, state_keys = self.routes, self.buffers, self.counts, self.state_keys
-        line_no = 0
-        for raw in self._lines(stdin):
+        for raw in lines:
             line_no += 1
             if not parse:
-                # Fast path: route a RECORD line by its head; the destination parses it in bulk.
+                # Route a RECORD line by its head; the destination parses it in bulk.
                 configured = routes.get(raw[: raw.find(b'"', prefix_len) + 1]) if raw.startswith(prefix) else None
                 if configured is None and raw.startswith(b'{"type":"RECORD"'):
                     configured = self._route(raw)
@@ -169,10 +211,10 @@ class _WriteLoop:
             line = raw.rstrip(b"\r")
             if line.strip():
                 self._message(line, line_no)
-        self._commit()
 
-    def _lines(self, stdin: BinaryIO) -> Iterator[bytes]:
-        """Input lines without their line ends, read in large chunks.
+    def _blocks(self, stdin: BinaryIO) -> Iterator[tuple[bytes, int, list[bytes]]]:
+        """The input in blocks of whole lines: `(data, end, lines)`, `lines` being `data[:end]` split
+        at newlines (line ends dropped).
 
         While states wait for a commit (`max_state_delay_seconds`), reading a pipe waits at most
         until that delay is over: a source gone quiet does not hold its last states back.
@@ -192,11 +234,13 @@ class _WriteLoop:
             chunk = os.read(fd, _CHUNK_BYTES) if fd is not None else stdin.read(_CHUNK_BYTES)
             if not chunk:
                 break
-            lines = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
+            data = rest + chunk if rest else chunk
+            lines = data.split(b"\n")
             rest = lines.pop()
-            yield from lines
-        if rest:
-            yield rest
+            if lines:
+                yield data, len(data) - len(rest), lines
+        if rest:  # a last line without a newline: `end` counts one as for the others
+            yield rest, len(rest) + 1, [rest]
 
     def _route(self, line: bytes) -> ConfiguredStream | None:
         """Route a RECORD line by its head (cached); None when only a full parse can tell."""
