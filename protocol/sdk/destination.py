@@ -68,7 +68,7 @@ class Destination(Connector):
 
     batch_records: ClassVar[int] = 50_000
     batch_bytes: ClassVar[int] = 32 * 1024 * 1024
-    parse_records: ClassVar[bool] = True
+    parse_records: bool = True
     """False: RECORD lines are routed by their head without a JSON parse and `batch.records` stays
     empty; for bulk loaders that hand `batch.lines` to a native JSON reader. Such a destination
     validates the lines itself (a malformed line must still fail the write with its line number)."""

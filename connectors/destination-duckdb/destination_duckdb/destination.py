@@ -44,7 +44,7 @@ def connect(config: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
 class DestinationDuckDB(Destination):
     """One typed table per stream; overwrite swaps a stage in, append adds, append_dedup merges."""
 
-    parse_records: ClassVar[bool] = False
+    parse_records = False
     # Batches of two DuckDB row groups are written straight to the database file at commit (no WAL
     # copy); states are grouped into commits at most `commit_interval_seconds` apart.
     batch_records: ClassVar[int] = 245_760

@@ -20,7 +20,7 @@ NAMES = ["users", "users2", 'we"ird', "ns_stream"]
 class Collecting(Destination):
     spec_path = str(FIXTURES / "toy_connector" / "spec.yaml")
     batch_records: ClassVar[int] = 7
-    parse_records: ClassVar[bool] = True
+    parse_records = True
 
     def open(self, config: Any, catalog: Any) -> None:
         self.batches: list[tuple[str, list[bytes], list[int]]] = []
@@ -38,7 +38,7 @@ class Collecting(Destination):
 
 
 class Fast(Collecting):
-    parse_records: ClassVar[bool] = False
+    parse_records = False
 
 
 def _input(seed: int) -> bytes:
