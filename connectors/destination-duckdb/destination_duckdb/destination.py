@@ -45,9 +45,10 @@ class DestinationDuckDB(Destination):
     """One typed table per stream; overwrite swaps a stage in, append adds, append_dedup merges."""
 
     parse_records = False
-    # Batches of two DuckDB row groups are written straight to the database file at commit (no WAL
-    # copy); states are grouped into commits at most `commit_interval_seconds` apart.
-    batch_records: ClassVar[int] = 245_760
+    # Large batches: DuckDB loads one big file much more cheaply than many small ones, and batches
+    # of several row groups are written straight to the database file (no WAL copy). States are
+    # grouped into commits at most `commit_interval_seconds` apart.
+    batch_records: ClassVar[int] = 1_000_000
     batch_bytes: ClassVar[int] = 128 * 1024 * 1024
     max_state_delay_seconds: float | None = DEFAULT_COMMIT_INTERVAL
 

@@ -56,15 +56,15 @@ class Loader:
             raise self._failed
 
     def load(self, target: StreamTarget, lines: list[bytes], line_numbers: list[int]) -> None:
-        """Queue one batch of RECORD lines for `target`."""
-        self.submit(lambda: self._load(target, lines, line_numbers))
-
-    def _load(self, target: StreamTarget, lines: list[bytes], line_numbers: list[int]) -> None:
+        """Write the batch to a file now (so its lines can be freed) and queue its load."""
         self._files += 1
         path = self._tmp / f"batch-{self._files}.jsonl"
         with open(path, "wb") as f:
             f.write(b"\n".join(lines))
             f.write(b"\n")
+        self.submit(lambda: self._load(target, path, line_numbers))
+
+    def _load(self, target: StreamTarget, path: Path, line_numbers: list[int]) -> None:
         try:
             plans = [p for p in (target.typed_plan, target.lenient_plan) if p is not None]
             for i, plan in enumerate(plans):
@@ -74,8 +74,8 @@ class Loader:
                 except duckdb.Error as exc:
                     self._rollback()
                     if i == len(plans) - 1:
-                        raise _located(target, lines, line_numbers, exc) from None
-            target.loaded += len(lines)
+                        raise _located(target, path, line_numbers, exc) from None
+            target.loaded += len(line_numbers)
         finally:
             path.unlink(missing_ok=True)
 
@@ -103,19 +103,27 @@ class Loader:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-def _located(target: StreamTarget, lines: list[bytes], line_numbers: list[int], exc: duckdb.Error) -> Exception:
+def _located(target: StreamTarget, path: Path, line_numbers: list[int], exc: duckdb.Error) -> Exception:
     """Turn a failed load into an error naming the input line at fault, when one is."""
-    for line, line_no in zip(lines, line_numbers, strict=True):
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            return ProtocolError(f"not valid JSON ({err.args[0]})", line_no)
-        record = obj.get("record") if isinstance(obj, dict) else None
-        if not isinstance(record, dict) or not isinstance(record.get("data"), dict | None):
-            return ProtocolError("RECORD message without an object 'record.data'", line_no)
-    first, last = line_numbers[0], line_numbers[-1]
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    for line, line_no in zip(lines, line_numbers, strict=False):
+        problem = _problem(line)
+        if problem is not None:
+            return ProtocolError(problem, line_no)
     return ConnectorError(
-        f"stream '{target.stream.stream.name}': loading input lines {first}-{last} into {target.write_table} "
-        f"failed: {str(exc).splitlines()[0]}",
+        f"stream '{target.stream.stream.name}': loading input lines {line_numbers[0]}-{line_numbers[-1]} into "
+        f"{target.write_table} failed: {str(exc).splitlines()[0]}",
         internal_message=str(exc),
     )
+
+
+def _problem(line: bytes) -> str | None:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as err:
+        return f"not valid JSON ({err.args[0]})"
+    record = obj.get("record") if isinstance(obj, dict) else None
+    if not isinstance(record, dict) or not isinstance(record.get("data"), dict | None):
+        return "RECORD message without an object 'record.data'"
+    return None

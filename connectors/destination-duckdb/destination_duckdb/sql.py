@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from destination_duckdb.columns import DATA, EXTRACTED_AT, GENERATION_ID, META, RAW_ID, Column
 from destination_duckdb.naming import literal, quote
 
-MAX_OBJECT_BYTES = 1 << 28
+# DuckDB sizes its read buffers from `maximum_object_size`: the typed plan keeps DuckDB's default
+# (16 MB records; large buffers cost page faults on every batch), the lenient plan takes 256 MB ones.
+TYPED_MAX_OBJECT_BYTES = 1 << 24
+LENIENT_MAX_OBJECT_BYTES = 1 << 28
 _CHANGES_TYPE = '[{"field":"VARCHAR","change":"VARCHAR","reason":"VARCHAR"}]'
 
 
@@ -51,9 +54,10 @@ def load_plan(columns: Sequence[Column], *, typed: bool, sync_id: int | None, ge
     else:
         data_type = "JSON"
     record_type = f"STRUCT(data {data_type}, emitted_at BIGINT, meta JSON)"
+    max_object = TYPED_MAX_OBJECT_BYTES if typed else LENIENT_MAX_OBJECT_BYTES
     reader = (
         "read_json({path}, format='newline_delimited', auto_detect=false, "
-        f"maximum_object_size={MAX_OBJECT_BYTES}, columns={{'record': {literal(record_type)}}})"
+        f"maximum_object_size={max_object}, columns={{'record': {literal(record_type)}}})"
     )
 
     inner: list[str] = []
