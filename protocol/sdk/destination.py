@@ -9,7 +9,7 @@ import select
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO
 
 from ducto.protocol import json
 from ducto.protocol.errors import ConfigError, ProtocolError
@@ -66,8 +66,8 @@ class Destination(Connector):
     it writes and commits the rest, then calls `close(True)`.
     """
 
-    batch_records: ClassVar[int] = 50_000
-    batch_bytes: ClassVar[int] = 32 * 1024 * 1024
+    batch_records: int = 50_000
+    batch_bytes: int = 32 * 1024 * 1024
     parse_records: bool = True
     """False: RECORD lines are routed by their head without a JSON parse and `batch.records` stays
     empty; for bulk loaders that hand `batch.lines` to a native JSON reader. Such a destination

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import duckdb
 
@@ -48,8 +48,9 @@ class DestinationDuckDB(Destination):
     # Large batches: DuckDB loads one big file much more cheaply than many small ones, and batches
     # of several row groups are written straight to the database file (no WAL copy). States are
     # grouped into commits at most `commit_interval_seconds` apart.
-    batch_records: ClassVar[int] = 1_000_000
-    batch_bytes: ClassVar[int] = 128 * 1024 * 1024
+    batch_records = 1_000_000
+    batch_bytes = 128 * 1024 * 1024
+    first_batch_bytes = 16 * 1024 * 1024  # a small first batch gets DuckDB loading early
     max_state_delay_seconds: float | None = DEFAULT_COMMIT_INTERVAL
 
     def check_connection(self, config: Mapping[str, Any]) -> None:
@@ -83,9 +84,11 @@ class DestinationDuckDB(Destination):
             self.con.close()
             raise
         self.loader = Loader(self.con)
+        self.batch_bytes = self.first_batch_bytes
 
     def write_batch(self, batch: RecordBatch) -> None:
         """Queue the batch's lines for a bulk load (committed when the job ends)."""
+        self.batch_bytes = type(self).batch_bytes
         self.loader.load(self.targets[batch.stream.stream.name], batch.lines, batch.line_numbers)
 
     def commit(self) -> None:

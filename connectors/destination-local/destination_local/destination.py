@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 import duckdb
 
@@ -75,8 +75,8 @@ class DestinationLocal(Destination):
     """Files per stream, written in bulk by DuckDB, renamed into place on commit."""
 
     parse_records = False
-    batch_records: ClassVar[int] = 250_000
-    batch_bytes: ClassVar[int] = 128 * 1024 * 1024
+    batch_records = 250_000
+    batch_bytes = 128 * 1024 * 1024
 
     def check_connection(self, config: Mapping[str, Any]) -> None:
         """The folder can be created and written to."""

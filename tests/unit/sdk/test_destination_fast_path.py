@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import random
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -19,7 +19,7 @@ NAMES = ["users", "users2", 'we"ird', "ns_stream"]
 
 class Collecting(Destination):
     spec_path = str(FIXTURES / "toy_connector" / "spec.yaml")
-    batch_records: ClassVar[int] = 7
+    batch_records = 7
     parse_records = True
 
     def open(self, config: Any, catalog: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import duckdb
 import pytest
@@ -26,7 +26,7 @@ PROPS = {
 class SmallBatches(DestinationDuckDB):
     """Forces many batches (and jobs) so merges across batches are exercised."""
 
-    batch_records: ClassVar[int] = 2
+    batch_records = 2
 
 
 @pytest.fixture
