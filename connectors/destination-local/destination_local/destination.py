@@ -98,7 +98,9 @@ class DestinationLocal(Destination):
             raise ConfigError(f"format {fmt!r}: expected jsonl, csv or parquet")
         compression = config.get("compression") or None
         self.write_id = uuid.uuid4().hex[:8]
-        self.started = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        now = time.time_ns()
+        # Sortable by write: the UTC time to the microsecond, then a random id.
+        self.started = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now / 1e9)) + f"{now // 1000 % 1_000_000:06d}Z"
         self.writer = FileWriter(cast(Format, fmt), compression)
         self.streams: dict[str, StreamFiles] = {}
         for s in catalog.streams:

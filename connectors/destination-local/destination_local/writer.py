@@ -36,7 +36,8 @@ def select_sql(stream: ConfiguredStream) -> str:
         "COALESCE(epoch_ms(record.emitted_at)::TIMESTAMPTZ, now()) AS _airbyte_extracted_at, "
         f"json_object('sync_id', {sync}, 'changes', to_json({changes})) AS _airbyte_meta, "
         f"{generation}::BIGINT AS _airbyte_generation_id, "
-        f"record.data AS _airbyte_data FROM {_READ} WHERE record.data IS NOT NULL"
+        f"record.data AS _airbyte_data FROM {_READ} WHERE CASE WHEN json_type(record.data) IS DISTINCT FROM 'OBJECT' "
+        "THEN error('record.data is not an object') ELSE true END"
     )
 
 
