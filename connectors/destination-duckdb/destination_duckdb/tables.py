@@ -215,7 +215,7 @@ def merge_batch(con: duckdb.DuckDBPyConnection, target: StreamTarget, select: st
         beats = f"(({wc} IS NULL AND {fc} IS NOT NULL) OR {fc} > {wc} OR ({fc} IS NOT DISTINCT FROM {wc} AND {newer}))"
     else:
         beats = newer
-    con.execute(f"DELETE FROM _ab_winners AS w USING {target.final} AS f WHERE {match} AND {beats}")
-    con.execute(f"DELETE FROM {target.final} AS f USING _ab_winners AS w WHERE {match}")
+    con.execute(f"DELETE FROM _ab_winners AS w USING {target.write_table} AS f WHERE {match} AND {beats}")
+    con.execute(f"DELETE FROM {target.write_table} AS f USING _ab_winners AS w WHERE {match}")
     keep = f" WHERE {quote(CDC_DELETED_AT)} IS NULL" if target.has_cdc else ""
-    con.execute(f"INSERT INTO {target.final} ({cols}) SELECT {cols} FROM _ab_winners{keep}")
+    con.execute(f"INSERT INTO {target.write_table} ({cols}) SELECT {cols} FROM _ab_winners{keep}")

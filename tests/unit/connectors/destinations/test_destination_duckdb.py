@@ -434,3 +434,16 @@ def test_grouped_commits_echo_every_state_in_order(tmp_path: Path, db: dict[str,
     # A failure before the commit: no state echoed.
     code, out = write(Counting(), tmp_path, config, [configured("users", PROPS)], [*messages, b"{broken\n"])
     assert code == 1 and echoed_states(out) == []
+
+
+def test_truncate_refresh_of_a_dedup_stream(tmp_path: Path, db: dict[str, Any]) -> None:
+    """minimum_generation_id == generation_id: a dedup stream is rebuilt in a stage and swapped in."""
+    stream = configured("users", PROPS, "append_dedup", pk=["id"], cursor=["updated_at"])
+    assert (
+        write(DestinationDuckDB(), tmp_path, db, [stream], [record("users", user(1)), record("users", user(2))])[0] == 0
+    )
+    refresh = {**stream, "generation_id": 4, "minimum_generation_id": 4}
+    messages = [record("users", user(3, name="a")), record("users", user(3, name="b")), state("users", 1)]
+    code, out = write(SmallBatches(), tmp_path, db, [refresh], messages)
+    assert code == 0, out
+    assert query(db, "SELECT id, name, _airbyte_generation_id FROM users") == [(3, "b", 4)]
