@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,8 @@ def connect(config: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
         parent = Path(path).parent
         if not parent.is_dir():
             raise ConfigError(f"path {path}: folder {parent} does not exist (is the local directory mounted?)")
-    settings: dict[str, Any] = {}
-    if config.get("threads"):
-        settings["threads"] = int(config["threads"])
+    # One core is left to the Python thread reading stdin, which runs alongside DuckDB's loads.
+    settings: dict[str, Any] = {"threads": int(config.get("threads") or max(1, (os.cpu_count() or 2) - 1))}
     if config.get("memory_limit"):
         settings["memory_limit"] = str(config["memory_limit"])
     try:

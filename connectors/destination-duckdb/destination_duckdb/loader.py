@@ -2,7 +2,8 @@
 
 Every batch is loaded (and, for dedup, merged) in its own transaction, committed when the job
 ends; `wait()` returns when every job submitted so far is committed, which is what `commit()`
-needs before a STATE is echoed. At most `max_pending` batches wait in memory.
+needs before a STATE is echoed. Batches wait as files on disk (at most `max_pending` + 1), not in
+memory.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import duckdb
 from destination_duckdb.tables import StreamTarget, merge_batch
 from ducto.protocol import json
 from ducto.protocol.errors import ConnectorError, ProtocolError
+
+
+_WRITE_LINES = 4096
 
 
 class Loader:
@@ -60,8 +64,8 @@ class Loader:
         self._files += 1
         path = self._tmp / f"batch-{self._files}.jsonl"
         with open(path, "wb") as f:
-            f.write(b"\n".join(lines))
-            f.write(b"\n")
+            for i in range(0, len(lines), _WRITE_LINES):  # small joins: memory is reused, not faulted in anew
+                f.write(b"\n".join(lines[i : i + _WRITE_LINES]) + b"\n")
         self.submit(lambda: self._load(target, path, line_numbers))
 
     def _load(self, target: StreamTarget, path: Path, line_numbers: list[int]) -> None:

@@ -9,6 +9,7 @@ conversion rules, so a batch loads the same whichever plan succeeded.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,19 +20,20 @@ from destination_duckdb.naming import literal, quote
 # (16 MB records; large buffers cost page faults on every batch), the lenient plan takes 256 MB ones.
 TYPED_MAX_OBJECT_BYTES = 1 << 24
 LENIENT_MAX_OBJECT_BYTES = 1 << 28
+_PATH = f"<batch-file-{uuid.uuid4().hex}>"  # placeholder: property names cannot collide with it
 _CHANGES_TYPE = '[{"field":"VARCHAR","change":"VARCHAR","reason":"VARCHAR"}]'
 
 
 @dataclass(frozen=True, slots=True)
 class LoadPlan:
-    """The SELECT producing a batch's rows (`{path}` is the batch file) and the columns it fills."""
+    """The SELECT producing a batch's rows (for any batch file) and the columns it fills."""
 
     select: str
     columns: list[str]
 
     def for_file(self, path: str) -> str:
         """The SELECT reading one batch file."""
-        return self.select.replace("{path}", literal(path))
+        return self.select.replace(_PATH, literal(path))
 
 
 def _json_path(key: str) -> str:
@@ -56,7 +58,7 @@ def load_plan(columns: Sequence[Column], *, typed: bool, sync_id: int | None, ge
     record_type = f"STRUCT(data {data_type}, emitted_at BIGINT, meta JSON)"
     max_object = TYPED_MAX_OBJECT_BYTES if typed else LENIENT_MAX_OBJECT_BYTES
     reader = (
-        "read_json({path}, format='newline_delimited', auto_detect=false, "
+        f"read_json({_PATH}, format='newline_delimited', auto_detect=false, "
         f"maximum_object_size={max_object}, columns={{'record': {literal(record_type)}}})"
     )
 
