@@ -21,7 +21,6 @@ from destination_duckdb.tables import StreamTarget, merge_batch
 from ducto.protocol import json
 from ducto.protocol.errors import ConnectorError, ProtocolError
 
-
 _WRITE_LINES = 4096
 
 
