@@ -37,6 +37,9 @@ class RecordBatch:
     the same records as the raw protocol lines they arrived in, for destinations that bulk-load
     JSON lines directly; `line_numbers` the input line number of each of `lines`. When the
     destination sets `parse_records = False`, `records` stays empty: only `lines` are filled.
+    With `record_blocks = True` as well, `lines` stays empty too and `blocks` holds the records:
+    newline-terminated runs of consecutive input lines, `block_line_numbers` the input line number
+    of each block's first line; `count` is the number of records either way.
     """
 
     stream: ConfiguredStream
@@ -44,9 +47,12 @@ class RecordBatch:
     lines: list[bytes] = field(default_factory=list)
     size_bytes: int = 0
     line_numbers: list[int] = field(default_factory=list)
+    blocks: list[bytes] = field(default_factory=list)
+    block_line_numbers: list[int] = field(default_factory=list)
+    count: int = 0
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return self.count if self.blocks else len(self.lines)
 
 
 # The head of a RECORD line as our SDK, orjson and the Airbyte CDK write it: envelope `type` first,
@@ -72,6 +78,9 @@ class Destination(Connector):
     """False: RECORD lines are routed by their head without a JSON parse and `batch.records` stays
     empty; for bulk loaders that hand `batch.lines` to a native JSON reader. Such a destination
     validates the lines itself (a malformed line must still fail the write with its line number)."""
+    record_blocks: bool = False
+    """With `parse_records = False`: batches carry `blocks` of raw lines instead of `lines` (no
+    per-line objects at all for runs of one stream's records; see RecordBatch)."""
     max_state_delay_seconds: float | None = None
     """None: commit and echo at every STATE. A number: a STATE waits (unechoed) for the next commit,
     which happens when a STATE arrives at least this many seconds after the last commit, or at the
@@ -142,49 +151,65 @@ class _WriteLoop:
     def run(self, stdin: BinaryIO) -> None:
         """Consume every input line, then write and commit the rest and echo the last states."""
         line_no = 0
-        for data, end, lines in self._blocks(stdin):
-            if self.destination.parse_records or not self._add_block(data, end, lines, line_no):
+        for data, end in self._blocks(stdin):
+            n = data.count(b"\n", 0, end)
+            if self.destination.parse_records or not self._add_block(data, end, n, line_no):
+                lines = data.split(b"\n")
+                lines.pop()  # what follows the block's last newline
                 self._add_lines(lines, line_no)
-            line_no += len(lines)
+            line_no += n
         self._commit()
 
-    def _add_block(self, data: bytes, end: int, lines: list[bytes], line_no: int) -> bool:
+    def _add_block(self, data: bytes, end: int, n: int, line_no: int) -> bool:
         """Fast path: when every line of the block is a RECORD of one stream, add them all at once.
 
         A line starts with its stream's exact head (`{"type":"RECORD","record":{"stream":"NAME"`)
         only if it is such a record (inside a line, that text can only follow a `:`, `,` or `[`), so
         counting the heads that start lines tells whether the block is uniform, without a loop.
         """
-        first = lines[0] if lines else b""
-        if not first.startswith(_RECORD_PREFIX):
+        if not data.startswith(_RECORD_PREFIX):
             return False
-        head = first[: first.find(b'"', _PREFIX_LEN) + 1]
+        head = data[: data.find(b'"', _PREFIX_LEN) + 1]
         configured = self.routes.get(head)
-        if configured is None:
-            return False
-        if data.startswith(head) + data.count(b"\n" + head, 0, end) != len(lines):
+        if configured is None or 1 + data.count(b"\n" + head, 0, end) != n:
             return False
         name = configured.stream.name
         key = self.state_keys[name]
-        start = 0
-        while start < len(lines):
+        destination = self.destination
+        if destination.record_blocks:
             batch = self.buffers.get(name)
             if batch is None:
                 batch = self.buffers[name] = RecordBatch(configured)
-            room = self.destination.batch_records - len(batch.lines)
-            taken = lines if start == 0 and room >= len(lines) else lines[start : start + room]
+            batch.blocks.append(data if end == len(data) else data[:end])
+            batch.block_line_numbers.append(line_no + 1)
+            batch.count += n
+            batch.size_bytes += end - n
+            self.counts[key] = self.counts.get(key, 0) + n
+            if batch.count >= destination.batch_records or batch.size_bytes >= destination.batch_bytes:
+                self._batch_full(name, batch)
+            return True
+        lines = data.split(b"\n")
+        lines.pop()
+        start = 0
+        while start < n:
+            batch = self.buffers.get(name)
+            if batch is None:
+                batch = self.buffers[name] = RecordBatch(configured)
+            room = destination.batch_records - len(batch.lines)
+            taken = lines if start == 0 and room >= n else lines[start : start + room]
             batch.lines.extend(taken)
             batch.line_numbers.extend(range(line_no + start + 1, line_no + start + len(taken) + 1))
-            batch.size_bytes += (end - len(lines)) if taken is lines else sum(map(len, taken))
+            batch.size_bytes += (end - n) if taken is lines else sum(map(len, taken))
             self.counts[key] = self.counts.get(key, 0) + len(taken)
             start += len(taken)
-            if len(batch.lines) >= self.destination.batch_records or batch.size_bytes >= self.destination.batch_bytes:
+            if len(batch.lines) >= destination.batch_records or batch.size_bytes >= destination.batch_bytes:
                 self._batch_full(name, batch)
         return True
 
     def _add_lines(self, lines: list[bytes], line_no: int) -> None:
         destination = self.destination
         parse = destination.parse_records
+        blocks = destination.record_blocks and not parse
         max_records, max_bytes = destination.batch_records, destination.batch_bytes
         prefix, prefix_len = _RECORD_PREFIX, _PREFIX_LEN
         routes, buffers, counts, state_keys = self.routes, self.buffers, self.counts, self.state_keys
@@ -200,21 +225,26 @@ class _WriteLoop:
                     batch = buffers.get(name)
                     if batch is None:
                         batch = buffers[name] = RecordBatch(configured)
-                    batch.lines.append(raw)
-                    batch.line_numbers.append(line_no)
+                    if blocks:
+                        batch.blocks.append(raw + b"\n")
+                        batch.block_line_numbers.append(line_no)
+                        batch.count += 1
+                    else:
+                        batch.lines.append(raw)
+                        batch.line_numbers.append(line_no)
                     batch.size_bytes += len(raw)
                     key = state_keys[name]
                     counts[key] = counts.get(key, 0) + 1
-                    if len(batch.lines) >= max_records or batch.size_bytes >= max_bytes:
+                    if len(batch) >= max_records or batch.size_bytes >= max_bytes:
                         self._batch_full(name, batch)
                     continue
             line = raw.rstrip(b"\r")
             if line.strip():
                 self._message(line, line_no)
 
-    def _blocks(self, stdin: BinaryIO) -> Iterator[tuple[bytes, int, list[bytes]]]:
-        """The input in blocks of whole lines: `(data, end, lines)`, `lines` being `data[:end]` split
-        at newlines (line ends dropped).
+    def _blocks(self, stdin: BinaryIO) -> Iterator[tuple[bytes, int]]:
+        """The input in blocks of whole lines: `(data, end)`, `data[:end]` being whole lines, each
+        ended by a newline (the rest of `data` starts the next block).
 
         While states wait for a commit (`max_state_delay_seconds`), reading a pipe waits at most
         until that delay is over: a source gone quiet does not hold its last states back.
@@ -235,12 +265,12 @@ class _WriteLoop:
             if not chunk:
                 break
             data = rest + chunk if rest else chunk
-            lines = data.split(b"\n")
-            rest = lines.pop()
-            if lines:
-                yield data, len(data) - len(rest), lines
-        if rest:  # a last line without a newline: `end` counts one as for the others
-            yield rest, len(rest) + 1, [rest]
+            end = data.rfind(b"\n") + 1
+            rest = data[end:]
+            if end:
+                yield data, end
+        if rest:  # a last line without a newline
+            yield rest + b"\n", len(rest) + 1
 
     def _route(self, line: bytes) -> ConfiguredStream | None:
         """Route a RECORD line by its head (cached); None when only a full parse can tell."""
@@ -261,7 +291,7 @@ class _WriteLoop:
 
     def _flush_all(self) -> None:
         for name, batch in list(self.buffers.items()):
-            if batch.lines:
+            if batch.lines or batch.blocks:
                 self.destination.write_batch(batch)
             del self.buffers[name]
 

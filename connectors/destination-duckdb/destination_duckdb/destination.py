@@ -45,6 +45,7 @@ class DestinationDuckDB(Destination):
     """One typed table per stream; overwrite swaps a stage in, append adds, append_dedup merges."""
 
     parse_records = False
+    record_blocks = True
     # Large batches: DuckDB loads one big file much more cheaply than many small ones, and batches
     # of several row groups are written straight to the database file (no WAL copy). States are
     # grouped into commits at most `commit_interval_seconds` apart.
@@ -89,7 +90,7 @@ class DestinationDuckDB(Destination):
     def write_batch(self, batch: RecordBatch) -> None:
         """Queue the batch's lines for a bulk load (committed when the job ends)."""
         self.batch_bytes = type(self).batch_bytes
-        self.loader.load(self.targets[batch.stream.stream.name], batch.lines, batch.line_numbers)
+        self.loader.load(self.targets[batch.stream.stream.name], batch)
 
     def commit(self) -> None:
         """Wait until every queued batch is committed (DuckDB commits are durable when they return)."""

@@ -20,6 +20,7 @@ import duckdb
 from destination_duckdb.tables import StreamTarget, merge_batch
 from ducto.protocol import json
 from ducto.protocol.errors import ConnectorError, ProtocolError
+from ducto.protocol.sdk import RecordBatch
 
 _WRITE_LINES = 4096
 
@@ -58,14 +59,17 @@ class Loader:
         if self._failed is not None:
             raise self._failed
 
-    def load(self, target: StreamTarget, lines: list[bytes], line_numbers: list[int]) -> None:
-        """Write the batch to a file now (so its lines can be freed) and queue its load."""
+    def load(self, target: StreamTarget, batch: RecordBatch) -> None:
+        """Write the batch to a file now (so its memory can be freed) and queue its load."""
         self._files += 1
         path = self._tmp / f"batch-{self._files}.jsonl"
         with open(path, "wb") as f:
-            for i in range(0, len(lines), _WRITE_LINES):  # small joins: memory is reused, not faulted in anew
-                f.write(b"\n".join(lines[i : i + _WRITE_LINES]) + b"\n")
-        self.submit(lambda: self._load(target, path, line_numbers))
+            if batch.blocks:
+                f.writelines(batch.blocks)
+            for i in range(0, len(batch.lines), _WRITE_LINES):  # small joins: memory is reused, not faulted in anew
+                f.write(b"\n".join(batch.lines[i : i + _WRITE_LINES]) + b"\n")
+        numbers = _line_numbers(batch)
+        self.submit(lambda: self._load(target, path, numbers))
 
     def _load(self, target: StreamTarget, path: Path, line_numbers: list[int]) -> None:
         try:
@@ -104,6 +108,16 @@ class Loader:
         finally:
             self._pool.shutdown(wait=True)
             shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def _line_numbers(batch: RecordBatch) -> list[int]:
+    """The input line number of every record of the batch, in order."""
+    if not batch.blocks:
+        return batch.line_numbers
+    numbers: list[int] = []
+    for block, first in zip(batch.blocks, batch.block_line_numbers, strict=True):
+        numbers.extend(range(first, first + block.count(b"\n")))
+    return numbers
 
 
 def _located(target: StreamTarget, path: Path, line_numbers: list[int], exc: duckdb.Error) -> Exception:

@@ -31,7 +31,17 @@ class Collecting(Destination):
             assert len(batch.records) == len(batch.lines)
         else:
             assert batch.records == []
-        self.batches.append((batch.stream.stream.name, list(batch.lines), list(batch.line_numbers)))
+        if self.record_blocks:
+            assert batch.lines == [] and all(b.endswith(b"\n") for b in batch.blocks)
+            lines, numbers = [], []
+            for block, first in zip(batch.blocks, batch.block_line_numbers, strict=True):
+                block_lines = block.split(b"\n")[:-1]
+                lines += block_lines
+                numbers += range(first, first + len(block_lines))
+            assert len(batch) == batch.count == len(lines)
+            self.batches.append((batch.stream.stream.name, lines, numbers))
+        else:
+            self.batches.append((batch.stream.stream.name, list(batch.lines), list(batch.line_numbers)))
 
     def commit(self) -> None:
         self.commits += 1
@@ -39,6 +49,13 @@ class Collecting(Destination):
 
 class Fast(Collecting):
     parse_records = False
+
+
+class Blocks(Collecting):
+    """Blocks may overshoot `batch_records` by a block: only the concatenation is compared."""
+
+    parse_records = False
+    record_blocks = True
 
 
 def _input(seed: int) -> bytes:
@@ -108,6 +125,14 @@ def test_fast_routing_batches_like_parsing(seed: int, tmp_path: Path, monkeypatc
     assert fast.batches == parsed.batches
     assert sum(len(b[1]) for b in fast.batches) == 3001
     assert fast.commits == parsed.commits
+    blocks = Blocks()
+    code_blocks, out_blocks = _run(blocks, stdin, tmp_path)
+    assert code_blocks == 0 and out_blocks == out_parsed
+    flat = [(name, line, no) for name, lines, nos in parsed.batches for line, no in zip(lines, nos, strict=True)]
+    flat_blocks = [(name, line, no) for name, lines, nos in blocks.batches for line, no in zip(lines, nos, strict=True)]
+    assert sorted(flat_blocks, key=lambda t: t[2]) == sorted(flat, key=lambda t: t[2])
+    for name in NAMES:  # and each stream's records reach the destination in input order
+        assert [t for t in flat_blocks if t[0] == name] == [t for t in flat if t[0] == name]
     if seed == 3:
         assert bulk.count(True) > 20 and bulk.count(False) > 5
 
