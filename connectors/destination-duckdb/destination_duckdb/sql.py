@@ -74,9 +74,12 @@ def load_plan(columns: Sequence[Column], *, typed: bool, sync_id: int | None, ge
         inner.append(f"{raw} AS _v{i}")
         v = f"_v{i}"
         if c.kind in ("object", "array"):
-            wanted = "OBJECT" if c.kind == "object" else "ARRAY"
-            outer.append(f"CASE WHEN json_type({v}) = '{wanted}' THEN {v} END")
-            errors.append(f"CASE WHEN {v} IS NOT NULL AND json_type({v}) <> '{wanted}' THEN {literal(c.key)} END")
+            if typed:  # read_json hands JSON values over minified: the first character tells the type
+                fits = f"starts_with({v}::VARCHAR, '{'{' if c.kind == 'object' else '['}')"
+            else:
+                fits = f"json_type({v}) = '{'OBJECT' if c.kind == 'object' else 'ARRAY'}'"
+            outer.append(f"CASE WHEN {fits} THEN {v} END")
+            errors.append(f"CASE WHEN {v} IS NOT NULL AND NOT {fits} THEN {literal(c.key)} END")
         elif typed or c.kind == "json":
             outer.append(v)
         else:

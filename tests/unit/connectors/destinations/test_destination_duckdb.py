@@ -447,3 +447,14 @@ def test_truncate_refresh_of_a_dedup_stream(tmp_path: Path, db: dict[str, Any]) 
     code, out = write(SmallBatches(), tmp_path, db, [refresh], messages)
     assert code == 0, out
     assert query(db, "SELECT id, name, _airbyte_generation_id FROM users") == [(3, "b", 4)]
+
+
+def test_object_and_array_mismatch_on_the_typed_plan(tmp_path: Path, db: dict[str, Any]) -> None:
+    """Only nested columns are off: the typed read succeeds and still NULLs them with a change each."""
+    messages = [record("users", user(1, address=[1], tags="x")), record("users", user(2, address={}, tags=[]))]
+    code, out = write(DestinationDuckDB(), tmp_path, db, [configured("users", PROPS)], messages)
+    assert code == 0, out
+    rows = query(db, "SELECT id, address, tags, _airbyte_meta FROM users ORDER BY id")
+    assert rows[0][:3] == (1, None, None)
+    assert {c["field"] for c in json.loads(rows[0][3])["changes"]} == {"address", "tags"}
+    assert rows[1][:3] == (2, "{}", "[]") and json.loads(rows[1][3])["changes"] == []
