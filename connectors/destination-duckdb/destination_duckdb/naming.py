@@ -11,8 +11,10 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9_]")
 
 def normalize(name: str) -> str:
     """`"Ünit Price"` → `"unit_price"`; a leading digit gets a `_` prefix; never empty."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    out = _NOT_ALNUM.sub("_", ascii_name.lower())
+    # Accents go (NFKD, then the combining marks); any other non-ASCII character becomes `_`.
+    decomposed = unicodedata.normalize("NFKD", name)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    out = _NOT_ALNUM.sub("_", stripped.lower())
     if not out:
         out = "_"
     if out[0].isdigit():
