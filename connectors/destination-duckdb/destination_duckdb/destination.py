@@ -97,9 +97,13 @@ class DestinationDuckDB(Destination):
         self.loader.wait()
 
     def on_stream_status(self, stream: ConfiguredStream, status: TraceStreamStatus) -> None:
-        """COMPLETE: an overwrite stream's stage replaces its final table now."""
+        """COMPLETE: an overwrite stream's stage replaces its final table now. INCOMPLETE: it never will."""
         target = self.targets.get(stream.stream.name)
-        if status.status == "COMPLETE" and target is not None and target.truncates and not target.swapped:
+        if target is None or not target.truncates or target.swapped:
+            return
+        if status.status == "INCOMPLETE":
+            target.incomplete = True
+        elif status.status == "COMPLETE" and not target.incomplete:
             self.loader.wait()
             swap_in(self.con, target)
             logger.info("stream '%s': %s replaced by the new load (%d records)", target.stream.stream.name,
@@ -115,7 +119,11 @@ class DestinationDuckDB(Destination):
                 loader.wait()
                 for target in self.targets.values():
                     if target.truncates and not target.swapped:
-                        swap_in(self.con, target)
+                        if target.incomplete:
+                            logger.warning("stream '%s' is INCOMPLETE: %s keeps its previous rows",
+                                           target.stream.stream.name, target.final)  # fmt: skip
+                        else:
+                            swap_in(self.con, target)
                 for target in self.targets.values():
                     logger.info("stream '%s': %d records loaded into %s", target.stream.stream.name, target.loaded,
                                 target.final)  # fmt: skip

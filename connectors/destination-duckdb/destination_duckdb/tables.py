@@ -39,6 +39,7 @@ class StreamTarget:
     lenient_plan: LoadPlan | None = None
     loaded: int = 0
     swapped: bool = False
+    incomplete: bool = False  # the source reported the stream INCOMPLETE: never swap its stage in
     dedup_keys: list[str] = field(default_factory=list)
     cursor: str | None = None
     has_cdc: bool = False

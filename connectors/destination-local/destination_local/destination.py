@@ -64,6 +64,7 @@ class StreamFiles:
     files: int = 0
     records: int = 0
     swapped: bool = False
+    incomplete: bool = False  # the source reported the stream INCOMPLETE: never swap it in
 
     @property
     def target(self) -> Path:
@@ -141,14 +142,23 @@ class DestinationLocal(Destination):
             files.pending.clear()
 
     def on_stream_status(self, stream: ConfiguredStream, status: TraceStreamStatus) -> None:
-        """COMPLETE: an overwrite stream's new files replace its old ones now."""
+        """COMPLETE: an overwrite stream's new files replace its old ones now. INCOMPLETE: they never will."""
         files = self.streams.get(stream.stream.name)
-        if status.status == "COMPLETE" and files is not None and files.staging is not None:
+        if files is None or files.staging is None:
+            return
+        if status.status == "INCOMPLETE":
+            files.incomplete = True
+        elif status.status == "COMPLETE" and not files.incomplete:
             self.commit()
             self._swap(files)
 
     def _swap(self, files: StreamFiles) -> None:
         if files.swapped or files.staging is None:
+            return
+        if files.incomplete:
+            logger.warning(
+                "stream '%s' is INCOMPLETE: %s keeps its previous files", files.stream.stream.name, files.folder
+            )
             return
         replace_dir(files.staging, files.folder)
         files.swapped = True

@@ -458,3 +458,15 @@ def test_object_and_array_mismatch_on_the_typed_plan(tmp_path: Path, db: dict[st
     assert rows[0][:3] == (1, None, None)
     assert {c["field"] for c in json.loads(rows[0][3])["changes"]} == {"address", "tags"}
     assert rows[1][:3] == (2, "{}", "[]") and json.loads(rows[1][3])["changes"] == []
+
+
+def test_incomplete_overwrite_stream_is_not_swapped_in(tmp_path: Path, db: dict[str, Any]) -> None:
+    streams = [configured("users", PROPS, "overwrite")]
+    assert (
+        write(DestinationDuckDB(), tmp_path, db, streams, [record("users", user(1)), record("users", user(2))])[0] == 0
+    )
+    partial = [record("users", user(3)), status("users", "INCOMPLETE"), state("users", 1)]
+    code, out = write(DestinationDuckDB(), tmp_path, db, streams, partial)
+    assert code == 0, out
+    assert query(db, "SELECT id FROM users ORDER BY id") == [(1,), (2,)]
+    assert any(m["type"] == "LOG" and "INCOMPLETE" in m["log"]["message"] for m in out)

@@ -139,3 +139,12 @@ def test_exchange_swaps_directories(tmp_path: Path) -> None:
     if not exchange(a, b):
         pytest.skip("this file system cannot exchange directories")
     assert [p.name for p in a.iterdir()] == ["y"] and [p.name for p in b.iterdir()] == ["x"]
+
+
+def test_incomplete_overwrite_stream_keeps_its_files(tmp_path: Path) -> None:
+    config = {"destination_path": str(tmp_path / "out")}
+    streams = [configured("s", PROPS, "overwrite")]
+    assert write(DestinationLocal(), tmp_path, config, streams, [record("s", {"id": 1})])[0] == 0
+    code, _ = write(DestinationLocal(), tmp_path, config, streams, [record("s", {"id": 2}), status("s", "INCOMPLETE")])
+    assert code == 0
+    assert [r["_airbyte_data"]["id"] for r in rows(tmp_path / "out" / "s")] == [1]
