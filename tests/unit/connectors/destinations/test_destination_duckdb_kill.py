@@ -21,7 +21,7 @@ def test_kill_9_keeps_every_record_before_the_last_echoed_state(tmp_path: Path) 
     (tmp_path / "config.json").write_text(json.dumps({"path": str(db), "commit_interval_seconds": 0}))
     props = {"id": {"type": "integer"}, "pad": {"type": "string"}}
     (tmp_path / "catalog.json").write_text(json.dumps({"streams": [configured("t", props)]}))
-    env = {**os.environ, "PYTHONPATH": str(CONNECTOR)}
+    env = {**os.environ, "PYTHONPATH": str(CONNECTOR), "TMPDIR": str(tmp_path)}  # batch files die with tmp_path
     cmd = [sys.executable, "-m", "destination_duckdb", "write", "--config", "config.json", "--catalog", "catalog.json"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None
@@ -57,7 +57,7 @@ def test_a_quiet_source_still_gets_its_states_echoed_after_the_commit_interval(t
         json.dumps({"path": str(tmp_path / "w.duckdb"), "commit_interval_seconds": 0.3})
     )
     (tmp_path / "catalog.json").write_text(json.dumps({"streams": [configured("t", {"id": {"type": "integer"}})]}))
-    env = {**os.environ, "PYTHONPATH": str(CONNECTOR)}
+    env = {**os.environ, "PYTHONPATH": str(CONNECTOR), "TMPDIR": str(tmp_path)}  # batch files die with tmp_path
     cmd = [sys.executable, "-m", "destination_duckdb", "write", "--config", "config.json", "--catalog", "catalog.json"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None
