@@ -1,0 +1,5 @@
+"""destination-dev-null: the destination that discards."""
+
+from destination_dev_null.destination import DestinationDevNull
+
+__all__ = ["DestinationDevNull"]

@@ -1,0 +1,4 @@
+from destination_dev_null import DestinationDevNull
+from ducto.protocol.sdk import launch
+
+launch(DestinationDevNull())

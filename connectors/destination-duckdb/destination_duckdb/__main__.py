@@ -1,0 +1,4 @@
+from destination_duckdb import DestinationDuckDB
+from ducto.protocol.sdk import launch
+
+launch(DestinationDuckDB())
