@@ -1,0 +1,353 @@
+"""From a response to records: decoders, DpathExtractor, RecordFilter, transformations, RecordSelector."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+
+from ducto.protocol.lowcode.errors import SYSTEM_ERROR, HttpError
+from ducto.protocol.lowcode.interpolation import Interpolated, InterpolatedBoolean
+from ducto.protocol.lowcode.manifest import Node
+
+DECODER_TYPES = ["JsonDecoder", "JsonlDecoder", "IterableDecoder"]
+TRANSFORMATION_TYPES = [
+    "AddFields",
+    "RemoveFields",
+    "KeysToLower",
+    "KeysToSnakeCase",
+    "KeysReplace",
+    "FlattenFields",
+]
+
+
+class Decoder:
+    """Turns a response body into Python data: JSON (default), JSON Lines, or lines of text."""
+
+    def __init__(self, node: Node | None) -> None:
+        self.kind = node.expect_type(DECODER_TYPES, "a decoder") if node is not None else "JsonDecoder"
+
+    def decode(self, response: requests.Response) -> Any:
+        if self.kind == "JsonDecoder":
+            if not response.content:
+                return {}
+            try:
+                return response.json()
+            except ValueError:
+                content_type = response.headers.get("Content-Type", "no content type")
+                raise HttpError(
+                    f"the response from {response.request.method} {response.url.split('?')[0]} is not JSON "
+                    f"(HTTP {response.status_code}, {content_type})",
+                    SYSTEM_ERROR,
+                ) from None
+        lines = [line for line in response.text.splitlines() if line.strip()]
+        if self.kind == "JsonlDecoder":
+            try:
+                return [json.loads(line) for line in lines]
+            except ValueError:
+                raise HttpError(
+                    f"the response from {response.url.split('?')[0]} is not JSON Lines", SYSTEM_ERROR
+                ) from None
+        return [{"record": line} for line in lines]
+
+
+def _dpath_values(data: Any, path: list[str]) -> list[Any]:
+    """Values at a path of keys; `*` matches every key of a mapping or every item of a list."""
+    current = [data]
+    for key in path:
+        nxt: list[Any] = []
+        for node in current:
+            if key == "*":
+                if isinstance(node, dict):
+                    nxt.extend(node.values())
+                elif isinstance(node, list):
+                    nxt.extend(node)
+            elif isinstance(node, dict):
+                if key in node:
+                    nxt.append(node[key])
+            elif isinstance(node, list) and key.lstrip("-").isdigit():
+                idx = int(key)
+                if -len(node) <= idx < len(node):
+                    nxt.append(node[idx])
+        current = nxt
+    return current
+
+
+def dpath_get(data: Any, path: list[str]) -> Any:
+    """The single value at a path (no wildcards), or None."""
+    values = _dpath_values(data, path)
+    return values[0] if values else None
+
+
+class DpathExtractor:
+    """Records at `field_path` in the decoded body: a list gives one record per item, an object one record."""
+
+    def __init__(self, node: Node, config: dict[str, Any]) -> None:
+        node.expect_type(["DpathExtractor"], "a record extractor")
+        self.config = config
+        raw = node.raw("field_path")
+        if raw is None:
+            raise node.error(
+                "missing required field (expected a list of keys, [] for the whole body)", "field_path"
+            )
+        self.field_path = [
+            Interpolated(p, node.parameters, path=node.at("field_path"), valid_types=(str,))
+            for p in node.string_list("field_path")
+        ]
+
+    def extract(self, body: Any) -> list[dict[str, Any]]:
+        if not self.field_path:
+            extracted: Any = body
+            wildcard = False
+        else:
+            path = [str(p.eval(self.config)) for p in self.field_path]
+            wildcard = "*" in path
+            values = _dpath_values(body, path)
+            extracted = values if wildcard else (values[0] if values else None)
+        items: list[Any]
+        if isinstance(extracted, list):
+            items = []
+            for item in extracted:
+                if wildcard and isinstance(item, list):
+                    items.extend(item)
+                else:
+                    items.append(item)
+        elif extracted is None or extracted in ({}, ""):
+            items = []
+        else:
+            items = [extracted]
+        records = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise HttpError(
+                    f"expected records to be JSON objects, found {type(item).__name__} {str(item)[:80]!r}",
+                    SYSTEM_ERROR,
+                )
+            records.append(item)
+        return records
+
+
+class RecordFilter:
+    """Keeps records for which `condition` renders true."""
+
+    def __init__(self, node: Node, config: dict[str, Any]) -> None:
+        node.expect_type(["RecordFilter"], "a record filter")
+        self.config = config
+        self.condition = InterpolatedBoolean(
+            node.raw("condition", ""), node.parameters, path=node.at("condition")
+        )
+        self.empty = not node.raw("condition")
+
+    def keep(self, record: dict[str, Any], context: dict[str, Any]) -> bool:
+        if self.empty:
+            return True
+        return self.condition.eval(self.config, record=record, **context)
+
+
+class AddFields:
+    """Sets values (templates over `record`, slice, config) at paths in each record."""
+
+    def __init__(self, node: Node, config: dict[str, Any]) -> None:
+        self.config = config
+        self.fields: list[tuple[list[str], Interpolated, type | None]] = []
+        for f in node.children("fields", expected="an AddedFieldDefinition"):
+            path = f.string_list("path", required=True)
+            if not path:
+                raise f.error("expected a non-empty list of keys", "path")
+            value_type = f.string("value_type")
+            kinds: dict[str, type] = {"string": str, "number": float, "integer": int, "boolean": bool}
+            if value_type is not None and value_type not in kinds:
+                raise f.error(
+                    f"unknown value_type {value_type!r} (expected one of {', '.join(kinds)})", "value_type"
+                )
+            value = f.data.get("value")
+            if value is None:
+                raise f.error("missing required field (expected a value or template)", "value")
+            self.fields.append(
+                (
+                    path,
+                    Interpolated(value, f.parameters, path=f.at("value")),
+                    kinds[value_type] if value_type else None,
+                )
+            )
+        if not self.fields:
+            raise node.error("missing required field (expected a list of fields to add)", "fields")
+        condition = node.string("condition")
+        self.condition = (
+            InterpolatedBoolean(condition, node.parameters, path=node.at("condition")) if condition else None
+        )
+
+    def apply(self, record: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        for path, value, kind in self.fields:
+            rendered = value.eval(self.config, record=record, **context)
+            if kind is not None and rendered is not None:
+                with contextlib.suppress(TypeError, ValueError):
+                    rendered = kind(rendered) if kind is not bool else str(rendered).lower() in {"true", "1"}
+            if self.condition is not None and not self.condition.eval(
+                self.config, property=rendered, record=record, **context
+            ):
+                continue
+            target = record
+            for key in path[:-1]:
+                nxt = target.get(key)
+                if not isinstance(nxt, dict):
+                    nxt = {}
+                    target[key] = nxt
+                target = nxt
+            target[path[-1]] = rendered
+        return record
+
+
+class RemoveFields:
+    """Deletes fields at pointers (`*` allowed); missing paths are fine."""
+
+    def __init__(self, node: Node, config: dict[str, Any]) -> None:
+        self.config = config
+        raw = node.raw("field_pointers")
+        if not isinstance(raw, list) or not raw:
+            raise node.error('expected a list of field paths, e.g. [["a"], ["b", "c"]]', "field_pointers")
+        self.pointers = [[str(k) for k in (p if isinstance(p, list) else [p])] for p in raw]
+        condition = node.string("condition")
+        self.condition = (
+            InterpolatedBoolean(condition, node.parameters, path=node.at("condition")) if condition else None
+        )
+
+    def apply(self, record: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        for pointer in self.pointers:
+            self._remove(record, pointer)
+        return record
+
+    def _remove(self, node: Any, pointer: list[str]) -> None:
+        if not pointer:
+            return
+        key, rest = pointer[0], pointer[1:]
+        targets: list[tuple[Any, Any]] = []
+        if key == "*":
+            if isinstance(node, dict):
+                targets = list(node.items())
+            elif isinstance(node, list):
+                targets = list(enumerate(node))
+        elif isinstance(node, dict) and key in node:
+            targets = [(key, node[key])]
+        for k, v in targets:
+            if rest:
+                self._remove(v, rest)
+            elif isinstance(node, dict) and (
+                self.condition is None or self.condition.eval(self.config, property=v)
+            ):
+                node.pop(k, None)
+
+
+def _map_keys(value: Any, fn: Any) -> Any:
+    if isinstance(value, dict):
+        return {fn(k): _map_keys(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_keys(v, fn) for v in value]
+    return value
+
+
+_SNAKE_1 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_SNAKE_2 = re.compile(r"([a-z\d])([A-Z])")
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def to_snake_case(key: str) -> str:
+    s = _SNAKE_2.sub(r"\1_\2", _SNAKE_1.sub(r"\1_\2", key))
+    return _NON_WORD.sub("_", s).strip("_").lower()
+
+
+class KeysTransform:
+    """KeysToLower, KeysToSnakeCase, KeysReplace (top-level keys, like Airbyte)."""
+
+    def __init__(self, node: Node, config: dict[str, Any]) -> None:
+        self.kind = node.type
+        self.config = config
+        if self.kind == "KeysReplace":
+            self.old = Interpolated(
+                node.require("old", "the text to replace"),
+                node.parameters,
+                path=node.at("old"),
+                valid_types=(str,),
+            )
+            self.new = Interpolated(
+                node.raw("new", ""), node.parameters, path=node.at("new"), valid_types=(str,)
+            )
+
+    def apply(self, record: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        if self.kind == "KeysToLower":
+            return {str(k).lower(): v for k, v in record.items()}
+        if self.kind == "KeysToSnakeCase":
+            return {to_snake_case(str(k)): v for k, v in record.items()}
+        old = str(self.old.eval(self.config, record=record, **context))
+        new = str(self.new.eval(self.config, record=record, **context) or "")
+        return {str(k).replace(old, new): v for k, v in record.items()}
+
+
+class FlattenFields:
+    """Flattens nested objects (and lists unless flatten_lists is false) into dotted top-level keys."""
+
+    def __init__(self, node: Node, config: dict[str, Any]) -> None:
+        self.flatten_lists = node.boolean("flatten_lists", True)
+
+    def apply(self, record: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, dict) and value:
+                for k, v in value.items():
+                    walk(f"{prefix}.{k}" if prefix else str(k), v)
+            elif isinstance(value, list) and value and self.flatten_lists:
+                for i, v in enumerate(value):
+                    walk(f"{prefix}.{i}", v)
+            else:
+                key = prefix
+                while key in out:
+                    key = f"{key}_"
+                out[key] = value
+
+        walk("", record)
+        return out
+
+
+Transformation = AddFields | RemoveFields | KeysTransform | FlattenFields
+
+
+def build_transformation(node: Node, config: dict[str, Any]) -> Transformation:
+    kind = node.expect_type(TRANSFORMATION_TYPES, "a transformation")
+    if kind == "AddFields":
+        return AddFields(node, config)
+    if kind == "RemoveFields":
+        return RemoveFields(node, config)
+    if kind == "FlattenFields":
+        return FlattenFields(node, config)
+    return KeysTransform(node, config)
+
+
+class RecordSelector:
+    """Extract, then filter and transform (order per `transform_before_filtering`)."""
+
+    def __init__(self, node: Node, config: dict[str, Any], transformations: list[Transformation]) -> None:
+        node.expect_type(["RecordSelector"], "a record selector")
+        extractor = node.child("extractor", required=True, expected="a DpathExtractor")
+        assert extractor is not None
+        self.extractor = DpathExtractor(extractor, config)
+        filter_node = node.child("record_filter", expected="a RecordFilter")
+        self.record_filter = RecordFilter(filter_node, config) if filter_node is not None else None
+        self.transformations = transformations
+        self.transform_first = node.boolean("transform_before_filtering", False)
+
+    def select(self, records: list[dict[str, Any]], context: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        for raw in records:
+            record = self._transform(raw, context) if self.transform_first else raw
+            if self.record_filter is not None and not self.record_filter.keep(record, context):
+                continue
+            yield record if self.transform_first else self._transform(record, context)
+
+    def _transform(self, record: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        for t in self.transformations:
+            record = t.apply(record, context)
+        return record

@@ -1,0 +1,172 @@
+"""DeclarativeSource: a whole manifest with a config -> spec, check, streams."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from ducto.protocol.lowcode.context import BuildContext, RuntimeOptions
+from ducto.protocol.lowcode.errors import CONFIG_ERROR, LowCodeError, ManifestError
+from ducto.protocol.lowcode.manifest import Node, load_manifest_file, load_manifest_text, resolve_manifest
+from ducto.protocol.lowcode.streams import DeclarativeStream, ReadLimits, StateCheckpoint
+from ducto.protocol.lowcode.tracing import Masker, config_secrets
+
+SUPPORTED_TOP_LEVEL = {
+    "version",
+    "type",
+    "check",
+    "streams",
+    "definitions",
+    "schemas",
+    "spec",
+    "metadata",
+    "concurrency_level",
+    "description",
+    "api_budget",
+    "max_concurrent_async_job_count",
+    "dynamic_streams",
+}
+
+
+def load_manifest(manifest: Mapping[str, Any] | str | Path) -> tuple[dict[str, Any], Path | None]:
+    """A manifest from a dict, a path, or YAML text; returns it with the folder relative files live in."""
+    if isinstance(manifest, Mapping):
+        return dict(manifest), None
+    if isinstance(manifest, Path) or ("\n" not in manifest and manifest.endswith((".yaml", ".yml", ".json"))):
+        path = Path(manifest)
+        return load_manifest_file(path), path.resolve().parent
+    return load_manifest_text(manifest), None
+
+
+class DeclarativeSource:
+    """A declarative (low-code) source built from a manifest and a config.
+
+    `streams()` gives `DeclarativeStream`s whose `read(state)` yields records and `StateCheckpoint`s.
+    Building validates the whole manifest: a mistake raises ManifestError naming its YAML path.
+    """
+
+    def __init__(
+        self,
+        manifest: Mapping[str, Any] | str | Path,
+        config: Mapping[str, Any] | None = None,
+        *,
+        options: RuntimeOptions | None = None,
+        base_dir: Path | None = None,
+        on_config_update: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        raw, folder = load_manifest(manifest)
+        self.raw_manifest = raw
+        self.manifest = resolve_manifest(raw)
+        self.config: dict[str, Any] = copy.deepcopy(dict(config or {}))
+        self._check_top_level()
+        spec = self.manifest.get("spec") or {}
+        conn_spec = spec.get("connection_specification") if isinstance(spec, dict) else None
+        self.masker = Masker(config_secrets(self.config, conn_spec if isinstance(conn_spec, dict) else None))
+        session = requests.Session()
+        self.ctx = BuildContext(
+            config=self.config,
+            manifest=self.manifest,
+            options=options or RuntimeOptions(),
+            masker=self.masker,
+            session=session,
+            base_dir=base_dir or folder,
+            on_config_update=on_config_update,
+        )
+        self._streams = self._build_streams()
+
+    def _check_top_level(self) -> None:
+        m = self.manifest
+        if m.get("type") != "DeclarativeSource":
+            raise ManifestError("type", f"unknown type {m.get('type')!r} (expected DeclarativeSource)")
+        if m.get("dynamic_streams"):
+            raise ManifestError("dynamic_streams", "dynamic streams are not supported yet (expected streams)")
+        streams = m.get("streams")
+        if not isinstance(streams, list) or not streams:
+            raise ManifestError("streams", "missing required field (expected a list of streams)")
+        check = m.get("check")
+        if check is not None:
+            node = Node(check, "check")
+            node.expect_type(["CheckStream"], "a check")
+            node.string_list("stream_names")
+        spec = m.get("spec")
+        if spec is not None:
+            if not isinstance(spec, dict):
+                raise ManifestError("spec", "expected a Spec (a mapping)")
+            spec_node = Node(spec, "spec")
+            spec_node.expect_type(["Spec"], "a spec")
+            conn = spec_node.child("connection_specification", required=True, expected="a JSON schema")
+            assert conn is not None
+
+    def _build_streams(self) -> list[DeclarativeStream]:
+        streams: list[DeclarativeStream] = []
+
+        def build(node: Node) -> DeclarativeStream:
+            return DeclarativeStream(node, self.ctx, build)
+
+        seen: dict[str, str] = {}
+        for i, item in enumerate(self.manifest["streams"]):
+            path = f"streams[{i}]"
+            if not isinstance(item, dict):
+                raise ManifestError(path, "expected a stream (a mapping)")
+            stream = build(Node(item, path))
+            if stream.name in seen:
+                raise ManifestError(
+                    f"{path}.name", f"duplicate stream name {stream.name!r} (also {seen[stream.name]})"
+                )
+            seen[stream.name] = path
+            streams.append(stream)
+        check = self.manifest.get("check") or {}
+        for j, name in enumerate(check.get("stream_names") or []):
+            if name not in seen:
+                raise ManifestError(
+                    f"check.stream_names[{j}]", f"unknown stream {name!r} (expected one of {', '.join(seen)})"
+                )
+        return streams
+
+    def streams(self) -> list[DeclarativeStream]:
+        """The manifest's streams, in order."""
+        return list(self._streams)
+
+    def stream(self, name: str) -> DeclarativeStream:
+        for s in self._streams:
+            if s.name == name:
+                return s
+        raise LowCodeError(
+            f"unknown stream {name!r} (expected one of {', '.join(s.name for s in self._streams)})",
+            CONFIG_ERROR,
+        )
+
+    def spec(self) -> dict[str, Any]:
+        """The connector specification (Airbyte SPEC payload) from the manifest's `spec`."""
+        spec = self.manifest.get("spec") or {}
+        out: dict[str, Any] = {
+            "connectionSpecification": spec.get("connection_specification")
+            or {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {}},
+        }
+        if spec.get("documentation_url"):
+            out["documentationUrl"] = spec["documentation_url"]
+        if spec.get("advanced_auth"):
+            out["advanced_auth"] = spec["advanced_auth"]
+        return out
+
+    def check(self) -> tuple[bool, str | None]:
+        """Read the first page of each `check.stream_names` stream; (ok, reason)."""
+        check = self.manifest.get("check") or {}
+        names = check.get("stream_names") or [self._streams[0].name]
+        for name in names:
+            stream = self.stream(name)
+            try:
+                for item in stream.read(
+                    None,
+                    incremental=False,
+                    limits=ReadLimits(max_pages_per_slice=1, max_records=1, max_slices=1),
+                ):
+                    if not isinstance(item, StateCheckpoint):
+                        break
+            except LowCodeError as exc:
+                return False, f"stream {name!r}: {self.masker.text(exc.message)}"
+        return True, None

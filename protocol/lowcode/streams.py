@@ -1,0 +1,270 @@
+"""DeclarativeStream and its SimpleRetriever: slices x pages -> records, with state checkpoints
+and trace events (slice, request, page, state) for the test tool."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ducto.protocol.lowcode.context import BuildContext
+from ducto.protocol.lowcode.cursors import CursorSpec, PartitionedState, build_cursor_spec
+from ducto.protocol.lowcode.manifest import Node
+from ducto.protocol.lowcode.pagination import PageResult, Paginator
+from ducto.protocol.lowcode.partitions import EXTRA_FIELDS, CombinedRouter, build_router
+from ducto.protocol.lowcode.records import Decoder, RecordSelector, build_transformation
+from ducto.protocol.lowcode.request_options import RequestParts
+from ducto.protocol.lowcode.requester import HttpRequester
+from ducto.protocol.lowcode.schemas import SchemaLoader
+from ducto.protocol.lowcode.tracing import TraceSink
+
+STREAM_TYPES = ["DeclarativeStream"]
+RETRIEVER_TYPES = ["SimpleRetriever"]
+
+
+@dataclass(frozen=True)
+class StateCheckpoint:
+    """A stream state to emit (after a slice completes)."""
+
+    state: dict[str, Any]
+
+
+@dataclass
+class ReadLimits:
+    """Bounds for test reads (`ducto manifest test`, `check`)."""
+
+    max_pages_per_slice: int | None = None
+    max_records: int | None = None
+    max_slices: int | None = None
+
+
+def normalize_primary_key(value: Any, node: Node) -> list[list[str]]:
+    if value in (None, "", []):
+        return []
+    if isinstance(value, str):
+        return [[value]]
+    if isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return [[v] for v in value]
+        if all(isinstance(v, list) and all(isinstance(k, str) for k in v) for v in value):
+            return [list(v) for v in value]
+    raise node.error("expected a field name, a list of names, or a list of paths", "primary_key")
+
+
+class DeclarativeStream:
+    """One stream of a manifest, readable on its own."""
+
+    def __init__(
+        self, node: Node, ctx: BuildContext, build_stream: Callable[[Node], DeclarativeStream]
+    ) -> None:
+        node.expect_type(STREAM_TYPES, "a stream")
+        self.ctx = ctx
+        self.path = node.path
+        self.name = node.string("name") or ""
+        if not self.name:
+            raise node.error("missing required field (expected the stream name)", "name")
+        self.primary_key = normalize_primary_key(node.raw("primary_key"), node)
+        config = ctx.config
+        transformations = [
+            build_transformation(t, config)
+            for t in node.children("transformations", expected="a transformation")
+        ]
+        retriever = node.child("retriever", required=True, expected="a SimpleRetriever")
+        assert retriever is not None
+        retriever.expect_type(RETRIEVER_TYPES, "a retriever")
+        requester = retriever.child("requester", required=True, expected="an HttpRequester")
+        assert requester is not None
+        self.requester = HttpRequester(requester, ctx)
+        selector = retriever.child("record_selector", required=True, expected="a RecordSelector")
+        assert selector is not None
+        self.selector = RecordSelector(selector, config, transformations)
+        self.decoder = Decoder(retriever.child("decoder", expected="a decoder"))
+        self.paginator = Paginator(retriever.child("paginator", expected="a paginator"), config)
+        self.router: CombinedRouter | None = build_router(
+            retriever.raw("partition_router"), retriever, config, build_stream
+        )
+        self.ignore_slicer_on_pages = retriever.boolean(
+            "ignore_stream_slicer_parameters_on_paginated_requests", False
+        )
+        incremental = node.child("incremental_sync", expected="a cursor")
+        self.cursor_spec: CursorSpec | None = (
+            build_cursor_spec(incremental, config) if incremental is not None else None
+        )
+        self.schema_loader = SchemaLoader(
+            node.child("schema_loader", expected="a schema loader"), self.name, ctx
+        )
+
+    @property
+    def supports_incremental(self) -> bool:
+        return self.cursor_spec is not None
+
+    @property
+    def cursor_field(self) -> list[str]:
+        return [self.cursor_spec.cursor_field] if self.cursor_spec is not None else []
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.schema_loader.load()
+
+    def read_with_slices(
+        self, *, sink: TraceSink | None = None, label: str = "", limits: ReadLimits | None = None
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """Full read yielding (record, slice) pairs: how a parent stream feeds its children."""
+        for item in self._read(
+            None, incremental=False, sink=sink, limits=limits or ReadLimits(), label=label, with_slices=True
+        ):
+            if isinstance(item, tuple):
+                yield item
+
+    def read(
+        self,
+        state: dict[str, Any] | None = None,
+        *,
+        incremental: bool = True,
+        sink: TraceSink | None = None,
+        limits: ReadLimits | None = None,
+    ) -> Iterator[dict[str, Any] | StateCheckpoint]:
+        """Records, and a StateCheckpoint after each slice (when the stream is incremental)."""
+        for item in self._read(
+            state,
+            incremental=incremental,
+            sink=sink,
+            limits=limits or ReadLimits(),
+            label=self.name,
+            with_slices=False,
+        ):
+            if isinstance(item, tuple):
+                yield item[0]
+            else:
+                yield item
+
+    def _read(
+        self,
+        state: dict[str, Any] | None,
+        *,
+        incremental: bool,
+        sink: TraceSink | None,
+        limits: ReadLimits,
+        label: str,
+        with_slices: bool,
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]] | StateCheckpoint]:
+        spec = self.cursor_spec
+        start_state = copy.deepcopy(state) if (incremental and state) else None
+        partitioned = (
+            PartitionedState(spec, start_state) if spec is not None and self.router is not None else None
+        )
+        single = spec.new_cursor(start_state) if spec is not None and self.router is None else None
+        partitions = self.router.partitions(sink) if self.router is not None else iter([{}])
+        emitted: dict[str, Any] | None = None
+        record_count = 0
+        slice_count = 0
+        for partition in partitions:
+            cursor = (
+                partitioned.cursor_for({k: v for k, v in partition.items() if k != EXTRA_FIELDS})
+                if partitioned is not None
+                else single
+            )
+            intervals = cursor.slices() if cursor is not None else [{}]
+            for interval in intervals:
+                if limits.max_slices is not None and slice_count >= limits.max_slices:
+                    return
+                slice_count += 1
+                stream_slice = {**partition, **interval}
+                if sink is not None:
+                    sink({"event": "slice", "stream": self.name, "label": label, "slice": stream_slice})
+                for record in self._read_slice(
+                    partition=partition,
+                    interval=interval,
+                    stream_slice=stream_slice,
+                    cursor=cursor,
+                    sink=sink,
+                    limits=limits,
+                    label=label,
+                ):
+                    record_count += 1
+                    yield (record, stream_slice)
+                    if limits.max_records is not None and record_count >= limits.max_records:
+                        return
+                if cursor is not None:
+                    cursor.close_slice(interval)
+                    current = partitioned.state() if partitioned is not None else cursor.state()
+                    if current != emitted and not with_slices:
+                        emitted = copy.deepcopy(current)
+                        if sink is not None:
+                            sink({"event": "state", "stream": self.name, "state": emitted})
+                        yield StateCheckpoint(emitted)
+        if spec is not None and emitted is None and not with_slices:
+            final = partitioned.state() if partitioned is not None else (single.state() if single else {})
+            if not final and start_state:
+                final = start_state
+            if sink is not None:
+                sink({"event": "state", "stream": self.name, "state": final})
+            yield StateCheckpoint(final)
+
+    def _read_slice(
+        self,
+        *,
+        partition: dict[str, Any],
+        interval: dict[str, Any],
+        stream_slice: dict[str, Any],
+        cursor: Any,
+        sink: TraceSink | None,
+        limits: ReadLimits,
+        label: str,
+    ) -> Iterator[dict[str, Any]]:
+        token = self.paginator.initial_token()
+        page_number = 0
+        while True:
+            next_page_token = {"next_page_token": token} if token is not None else None
+            parts = RequestParts()
+            if not (self.ignore_slicer_on_pages and token is not None):
+                if self.router is not None:
+                    parts.merge(self.router.request_parts(partition))
+                if cursor is not None:
+                    parts.merge(cursor.request_parts(interval))
+            parts.merge(self.paginator.request_parts(token))
+            response = self.requester.send(parts, stream_slice, next_page_token, sink=sink, label=label)
+            page_number += 1
+            if response is None:  # ignored by the error handler
+                if sink is not None:
+                    sink(
+                        {
+                            "event": "page",
+                            "stream": self.name,
+                            "label": label,
+                            "page": page_number,
+                            "ignored": True,
+                            "records": [],
+                            "next_page_token": None,
+                        }
+                    )
+                return
+            body = self.decoder.decode(response)
+            raw = self.selector.extractor.extract(body)
+            context = {"stream_slice": stream_slice, "next_page_token": next_page_token or {}}
+            selected = [
+                r for r in self.selector.select(raw, context) if cursor is None or cursor.keep(r, interval)
+            ]
+            for record in selected:
+                if cursor is not None:
+                    cursor.observe(record, interval)
+            last_record = selected[-1] if selected else (raw[-1] if raw else None)
+            next_token = self.paginator.next_token(PageResult(response, body, len(raw), last_record), token)
+            if sink is not None:
+                sink(
+                    {
+                        "event": "page",
+                        "stream": self.name,
+                        "label": label,
+                        "page": page_number,
+                        "records_extracted": len(raw),
+                        "records": selected,
+                        "next_page_token": next_token,
+                    }
+                )
+            yield from selected
+            if next_token is None:
+                return
+            if limits.max_pages_per_slice is not None and page_number >= limits.max_pages_per_slice:
+                return
+            token = next_token
