@@ -62,9 +62,7 @@ class ApiKeyAuthenticator:
         inject = node.child("inject_into", expected="a RequestOption")
         header = node.string("header")
         if inject is not None and header:
-            raise node.error(
-                "header and inject_into cannot both be set (expected only inject_into)", "header"
-            )
+            raise node.error("header and inject_into cannot both be set (expected only inject_into)", "header")
         if inject is not None:
             self.option: RequestOption | None = RequestOption(
                 Node({"type": "RequestOption", **inject.data}, inject.path)
@@ -117,9 +115,7 @@ class BasicHttpAuthenticator:
         self.username = Interpolated(
             node.require("username", "the username"), params, path=node.at("username"), valid_types=(str,)
         )
-        self.password = Interpolated(
-            node.raw("password", ""), params, path=node.at("password"), valid_types=(str,)
-        )
+        self.password = Interpolated(node.raw("password", ""), params, path=node.at("password"), valid_types=(str,))
 
     def _encoded(self) -> str:
         user = self.username.eval(self.config) or ""
@@ -186,9 +182,7 @@ class OAuthAuthenticator:
         self.expires_in_name = node.string("expires_in_name", "expires_in") or "expires_in"
         self.expiry_format = node.string("token_expiry_date_format")
         self.scopes = node.string_list("scopes")
-        self.body = InterpolatedMapping(
-            node.mapping("refresh_request_body"), p, path=node.at("refresh_request_body")
-        )
+        self.body = InterpolatedMapping(node.mapping("refresh_request_body"), p, path=node.at("refresh_request_body"))
         self.headers = InterpolatedMapping(
             node.mapping("refresh_request_headers"), p, path=node.at("refresh_request_headers")
         )
@@ -249,9 +243,7 @@ class OAuthAuthenticator:
                 url, data=self._refresh_body(), headers=self.headers.eval(self.config), timeout=60
             )
         except requests.RequestException as exc:
-            raise HttpError(
-                f"OAuth token refresh at {url} failed: {type(exc).__name__}", TRANSIENT_ERROR
-            ) from None
+            raise HttpError(f"OAuth token refresh at {url} failed: {type(exc).__name__}", TRANSIENT_ERROR) from None
         if response.status_code >= 500 or response.status_code == 429:
             raise HttpError(
                 f"OAuth token refresh at {url} failed with HTTP {response.status_code}",
@@ -271,9 +263,7 @@ class OAuthAuthenticator:
             raise HttpError(f"OAuth token refresh at {url} did not return JSON", CONFIG_ERROR) from None
         token = _dig(payload, self.access_token_name.split("."))
         if not token:
-            raise HttpError(
-                f"OAuth token refresh at {url} returned no {self.access_token_name!r}", CONFIG_ERROR
-            )
+            raise HttpError(f"OAuth token refresh at {url} returned no {self.access_token_name!r}", CONFIG_ERROR)
         self._token = str(token)
         expires = _dig(payload, self.expires_in_name.split("."))
         if expires is None:
@@ -364,9 +354,7 @@ class SessionTokenAuthenticator:
             body = self.login()
             value = _dig(body, self.token_path)
             if not value:
-                raise HttpError(
-                    f"the login response has no session token at {'/'.join(self.token_path)}", CONFIG_ERROR
-                )
+                raise HttpError(f"the login response has no session token at {'/'.join(self.token_path)}", CONFIG_ERROR)
             self._token = str(value)
             self._obtained_at = now
         assert self._token is not None
@@ -392,8 +380,7 @@ class SelectiveAuthenticator:
         selected = _dig(config, path)
         if selected not in choices:
             raise node.error(
-                f"config value at {'/'.join(path)} is {selected!r} "
-                f"(expected one of {', '.join(map(repr, choices))})",
+                f"config value at {'/'.join(path)} is {selected!r} (expected one of {', '.join(map(repr, choices))})",
                 "authenticator_selection_path",
             )
         child = node.child("authenticators")

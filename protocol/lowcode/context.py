@@ -28,9 +28,7 @@ class RuntimeOptions:
 
     request_timeout: float = 60.0
     # Upper bound on one backoff wait, in seconds (None: as the API/manifest says, up to 10 minutes).
-    max_backoff_seconds: float | None = field(
-        default_factory=lambda: _env_float("DUCTO_LOWCODE_MAX_BACKOFF_SECONDS")
-    )
+    max_backoff_seconds: float | None = field(default_factory=lambda: _env_float("DUCTO_LOWCODE_MAX_BACKOFF_SECONDS"))
     # Factor of the default exponential backoff (factor * 2**attempt) when the manifest names none.
     default_backoff_factor: float = 5.0
     sleep: Callable[[float], None] = time.sleep

@@ -47,12 +47,8 @@ class _MinMaxDatetime:
                 valid_types=(str,),
             )
             self.format = sub.string("datetime_format") or default_format
-            self.min = Interpolated(
-                sub.raw("min_datetime"), p, path=sub.at("min_datetime"), valid_types=(str,)
-            )
-            self.max = Interpolated(
-                sub.raw("max_datetime"), p, path=sub.at("max_datetime"), valid_types=(str,)
-            )
+            self.min = Interpolated(sub.raw("min_datetime"), p, path=sub.at("min_datetime"), valid_types=(str,))
+            self.max = Interpolated(sub.raw("max_datetime"), p, path=sub.at("max_datetime"), valid_types=(str,))
         else:
             self.datetime = Interpolated(value, node.parameters, path=node.at(key), valid_types=(str,))
             self.format = default_format
@@ -99,9 +95,7 @@ class DatetimeCursorSpec:
             self.datetime_format,
         )
         end = node.raw("end_datetime")
-        self.end = (
-            _MinMaxDatetime(end, node, "end_datetime", self.datetime_format) if end is not None else None
-        )
+        self.end = _MinMaxDatetime(end, node, "end_datetime", self.datetime_format) if end is not None else None
         step = node.string("step")
         granularity = node.string("cursor_granularity")
         if bool(step) != bool(granularity):
@@ -118,9 +112,7 @@ class DatetimeCursorSpec:
             self._duration(self.step_t, node.at("step"))
         lookback = node.string("lookback_window")
         self.lookback_t = (
-            Interpolated(lookback, p, path=node.at("lookback_window"), valid_types=(str,))
-            if lookback
-            else None
+            Interpolated(lookback, p, path=node.at("lookback_window"), valid_types=(str,)) if lookback else None
         )
         self.start_option = optional_request_option(node, "start_time_option")
         self.end_option = optional_request_option(node, "end_time_option")
@@ -352,6 +344,4 @@ class PartitionedState:
         return self.cursors[key][1]
 
     def state(self) -> dict[str, Any]:
-        return {
-            "states": [{"partition": p, "cursor": c.state()} for p, c in self.cursors.values() if c.state()]
-        }
+        return {"states": [{"partition": p, "cursor": c.state()} for p, c in self.cursors.values() if c.state()]}

@@ -55,9 +55,7 @@ def default_resolution(response: requests.Response | None, exc: BaseException | 
     if response is None:
         if isinstance(exc, (requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema)):
             return Resolution("FAIL", CONFIG_ERROR, f"Invalid URL: {exc}")
-        return Resolution(
-            "RETRY", TRANSIENT_ERROR, f"Request failed: {type(exc).__name__ if exc else 'error'}"
-        )
+        return Resolution("RETRY", TRANSIENT_ERROR, f"Request failed: {type(exc).__name__ if exc else 'error'}")
     status = response.status_code
     if response.ok:
         return SUCCESS
@@ -130,9 +128,7 @@ class ResponseFilter:
         self.contains = node.string("error_message_contains")
         predicate = node.string("predicate")
         self.predicate = InterpolatedBoolean(predicate, p, path=node.at("predicate")) if predicate else None
-        self.message = Interpolated(
-            node.raw("error_message", ""), p, path=node.at("error_message"), valid_types=(str,)
-        )
+        self.message = Interpolated(node.raw("error_message", ""), p, path=node.at("error_message"), valid_types=(str,))
         if action is None:
             raise node.error("missing required field (expected one of " + ", ".join(ACTIONS) + ")", "action")
         if not self.http_codes and self.contains is None and self.predicate is None:
@@ -141,9 +137,7 @@ class ResponseFilter:
     def match(self, response: requests.Response) -> Resolution | None:
         matched = response.status_code in self.http_codes
         if not matched and self.predicate is not None:
-            matched = self.predicate.eval(
-                self.config, response=response_json(response), headers=dict(response.headers)
-            )
+            matched = self.predicate.eval(self.config, response=response_json(response), headers=dict(response.headers))
         if not matched and self.contains is not None:
             matched = self.contains in error_message_of(response)
         if not matched:
@@ -156,9 +150,7 @@ class ResponseFilter:
             failure = default.failure_type
         else:
             failure = SYSTEM_ERROR
-        message = self.message.eval(
-            self.config, response=response_json(response), headers=dict(response.headers)
-        )
+        message = self.message.eval(self.config, response=response_json(response), headers=dict(response.headers))
         return Resolution(self.action, failure, str(message) if message else default.message)
 
 
@@ -289,9 +281,7 @@ class ErrorHandler:
                 return resolution, self
         return None
 
-    def resolve(
-        self, response: requests.Response | None, exc: BaseException | None
-    ) -> tuple[Resolution, ErrorHandler]:
+    def resolve(self, response: requests.Response | None, exc: BaseException | None) -> tuple[Resolution, ErrorHandler]:
         if response is not None:
             found = self.explicit(response)
             if found is not None:
@@ -317,15 +307,11 @@ def build_error_handler(node: Node | None, config: dict[str, Any]) -> ErrorHandl
             raise node.error("missing required field (expected a list of error handlers)", "error_handlers")
         children = [build_error_handler(h, config) for h in handlers]
         return ErrorHandler([], [], children[0].max_retries, children)
-    filters = [
-        ResponseFilter(f, config) for f in node.children("response_filters", expected="an HttpResponseFilter")
-    ]
-    backoffs = [
-        build_backoff(b, config) for b in node.children("backoff_strategies", expected="a backoff strategy")
-    ]
-    raw_retries = Interpolated(node.raw("max_retries", 5), node.parameters, path=node.at("max_retries")).eval(
-        config
-    )
+    filters = [ResponseFilter(f, config) for f in node.children("response_filters", expected="an HttpResponseFilter")]
+    backoffs = [build_backoff(b, config) for b in node.children("backoff_strategies", expected="a backoff strategy")]
+    raw_retries = Interpolated(node.raw("max_retries", 5), node.parameters, path=node.at("max_retries")).eval(config)
+    if raw_retries is None:
+        raw_retries = 5
     try:
         max_retries = int(raw_retries)
     except (TypeError, ValueError):

@@ -6,27 +6,26 @@ the SDK entrypoint can turn it into the right TRACE message and exit code.
 
 from __future__ import annotations
 
+from ducto.protocol.errors import ConnectorError, FailureType
+
 CONFIG_ERROR = "config_error"
 SYSTEM_ERROR = "system_error"
 TRANSIENT_ERROR = "transient_error"
 
 
-class LowCodeError(Exception):
-    """Base class of every error the engine raises on purpose."""
+class LowCodeError(ConnectorError):
+    """Base class of every error the engine raises on purpose (a ConnectorError for the SDK)."""
 
-    failure_type: str = SYSTEM_ERROR
+    default_failure_type = FailureType.SYSTEM_ERROR
 
     def __init__(self, message: str, failure_type: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if failure_type is not None:
-            self.failure_type = failure_type
+        super().__init__(message, failure_type=FailureType(failure_type) if failure_type else None)
 
 
 class ManifestError(LowCodeError):
     """The manifest is wrong: names the YAML path and what was expected."""
 
-    failure_type = CONFIG_ERROR
+    default_failure_type = FailureType.CONFIG_ERROR
 
     def __init__(self, path: str, message: str) -> None:
         self.path = path
@@ -36,7 +35,7 @@ class ManifestError(LowCodeError):
 class InterpolationError(LowCodeError):
     """A template failed while rendering (bad expression at run time)."""
 
-    failure_type = CONFIG_ERROR
+    default_failure_type = FailureType.CONFIG_ERROR
 
 
 class HttpError(LowCodeError):

@@ -97,11 +97,7 @@ class Interpolated:
         """Render with `config`, `parameters` and the given context, then coerce."""
         if self._template is None:
             if isinstance(self.value, str):
-                return (
-                    coerce(self.value, self.valid_types)
-                    if self.value != ""
-                    else self._default(config, context)
-                )
+                return coerce(self.value, self.valid_types) if self.value != "" else self._default(config, context)
             return self.value if self.value is not None else self._default(config, context)
         rendered = self._render(self._template, self._names, self.value, config, context)
         if rendered is None or rendered == "":
@@ -137,8 +133,7 @@ class Interpolated:
         missing = [n for n in names if n not in ctx and n not in _KNOWN_GLOBALS]
         if missing:
             raise InterpolationError(
-                f"{self._where()}template {source!r} uses {', '.join(sorted(missing))}, "
-                "which is not available here"
+                f"{self._where()}template {source!r} uses {', '.join(sorted(missing))}, which is not available here"
             )
         try:
             return template.render(ctx)
@@ -155,9 +150,7 @@ class Interpolated:
 class InterpolatedBoolean:
     """A condition template: false when it renders to a false-like value."""
 
-    def __init__(
-        self, condition: Any, parameters: Mapping[str, Any] | None = None, *, path: str = ""
-    ) -> None:
+    def __init__(self, condition: Any, parameters: Mapping[str, Any] | None = None, *, path: str = "") -> None:
         self.condition = condition
         self._interp = Interpolated(condition, parameters, path=path, default="False")
 
@@ -209,9 +202,7 @@ class InterpolatedNested:
     def _prepare(self, value: Any, parameters: Mapping[str, Any], path: str) -> Any:
         if isinstance(value, dict):
             return {
-                Interpolated(k, parameters, path=path, valid_types=(str,)): self._prepare(
-                    v, parameters, f"{path}.{k}"
-                )
+                Interpolated(k, parameters, path=path, valid_types=(str,)): self._prepare(v, parameters, f"{path}.{k}")
                 for k, v in value.items()
             }
         if isinstance(value, list):

@@ -35,7 +35,7 @@ def today_utc() -> dt.date:
 
 def today_with_timezone(timezone: str) -> dt.date:
     """Today's date in an IANA timezone."""
-    from zoneinfo import ZoneInfo  # noqa: PLC0415 - only needed here
+    from zoneinfo import ZoneInfo
 
     return dt.datetime.now(tz=ZoneInfo(timezone)).date()
 
@@ -73,9 +73,7 @@ def duration(datestring: str) -> Duration:
     return parse_duration(datestring)
 
 
-def format_datetime(
-    value: str | dt.datetime | int | float, format: str, input_format: str | None = None
-) -> str:
+def format_datetime(value: str | dt.datetime | int | float, format: str, input_format: str | None = None) -> str:
     """Format a datetime, or a string/number parsed first (with `input_format` when given)."""
     if isinstance(value, dt.datetime):
         return _format(ensure_utc(value), format)
@@ -127,7 +125,7 @@ def base64decode(value: Any) -> str:
 def string_filter(value: Any) -> str:
     """The value as a string (JSON for containers)."""
     if isinstance(value, (dict, list)):
-        import json  # noqa: PLC0415
+        import json
 
         return json.dumps(value)
     return str(value)

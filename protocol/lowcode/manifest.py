@@ -95,16 +95,12 @@ class _ReferenceResolver:
 
     def _evaluate(self, node: Any, path: str, visiting: frozenset[str]) -> Any:
         if isinstance(node, dict):
-            evaluated = {
-                k: self._evaluate(v, _join(path, k), visiting) for k, v in node.items() if k != REF_KEY
-            }
+            evaluated = {k: self._evaluate(v, _join(path, k), visiting) for k, v in node.items() if k != REF_KEY}
             if REF_KEY not in node:
                 return evaluated
             ref = node[REF_KEY]
             if not isinstance(ref, str) or not ref.startswith("#/"):
-                raise ManifestError(
-                    _join(path, REF_KEY), f"expected a reference like '#/definitions/x', got {ref!r}"
-                )
+                raise ManifestError(_join(path, REF_KEY), f"expected a reference like '#/definitions/x', got {ref!r}")
             target = self._evaluate(ref, _join(path, REF_KEY), visiting)
             if not isinstance(target, dict):
                 return target
@@ -171,9 +167,7 @@ def _propagate(
             comp[name] = _propagate(value, _join(path, name), child_params, child_id)
         elif isinstance(value, list):
             comp[name] = [
-                _propagate(v, f"{_join(path, name)}[{i}]", child_params, child_id)
-                if isinstance(v, dict)
-                else v
+                _propagate(v, f"{_join(path, name)}[{i}]", child_params, child_id) if isinstance(v, dict) else v
                 for i, v in enumerate(value)
             ]
     if params:

@@ -100,9 +100,7 @@ class CursorPagination:
             path=node.at("cursor_value"),
         )
         stop = node.string("stop_condition")
-        self.stop = (
-            InterpolatedBoolean(stop, node.parameters, path=node.at("stop_condition")) if stop else None
-        )
+        self.stop = InterpolatedBoolean(stop, node.parameters, path=node.at("stop_condition")) if stop else None
         self.page_size = _PageSize(node, config)
 
     def initial_token(self) -> Any:
@@ -150,9 +148,7 @@ class Paginator:
         size_node = node.child("page_size_option", expected="a RequestOption")
         if size_node is not None:
             if built.page_size.value.value is None:
-                raise node.error(
-                    "page_size_option needs a page_size on the pagination strategy", "page_size_option"
-                )
+                raise node.error("page_size_option needs a page_size on the pagination strategy", "page_size_option")
             self.page_size_option = RequestOption(size_node)
         token_node = node.child("page_token_option", expected="a RequestOption or RequestPath")
         if token_node is not None:

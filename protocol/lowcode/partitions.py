@@ -56,9 +56,7 @@ class ListPartitionRouter:
 
 
 class _ParentConfig:
-    def __init__(
-        self, node: Node, config: dict[str, Any], build_stream: Callable[[Node], DeclarativeStream]
-    ) -> None:
+    def __init__(self, node: Node, config: dict[str, Any], build_stream: Callable[[Node], DeclarativeStream]) -> None:
         node.expect_type(["ParentStreamConfig"], "a parent stream config")
         self.config = config
         stream_node = node.child("stream", required=True, expected="a DeclarativeStream")
@@ -84,9 +82,7 @@ class _ParentConfig:
 
 
 class SubstreamPartitionRouter:
-    def __init__(
-        self, node: Node, config: dict[str, Any], build_stream: Callable[[Node], DeclarativeStream]
-    ) -> None:
+    def __init__(self, node: Node, config: dict[str, Any], build_stream: Callable[[Node], DeclarativeStream]) -> None:
         node.expect_type(["SubstreamPartitionRouter"], "a partition router")
         self.config = config
         configs = node.children("parent_stream_configs", expected="a ParentStreamConfig")
@@ -100,9 +96,7 @@ class SubstreamPartitionRouter:
         for parent in self.parents:
             key_path = str(parent.parent_key.eval(self.config)).split("/")
             field = str(parent.partition_field.eval(self.config))
-            for record, parent_slice in parent.stream.read_with_slices(
-                sink=sink, label=f"parent {parent.stream.name}"
-            ):
+            for record, parent_slice in parent.stream.read_with_slices(sink=sink, label=f"parent {parent.stream.name}"):
                 value = dpath_get(record, key_path)
                 if value is None:
                     continue

@@ -91,9 +91,7 @@ class DpathExtractor:
         self.config = config
         raw = node.raw("field_path")
         if raw is None:
-            raise node.error(
-                "missing required field (expected a list of keys, [] for the whole body)", "field_path"
-            )
+            raise node.error("missing required field (expected a list of keys, [] for the whole body)", "field_path")
         self.field_path = [
             Interpolated(p, node.parameters, path=node.at("field_path"), valid_types=(str,))
             for p in node.string_list("field_path")
@@ -137,9 +135,7 @@ class RecordFilter:
     def __init__(self, node: Node, config: dict[str, Any]) -> None:
         node.expect_type(["RecordFilter"], "a record filter")
         self.config = config
-        self.condition = InterpolatedBoolean(
-            node.raw("condition", ""), node.parameters, path=node.at("condition")
-        )
+        self.condition = InterpolatedBoolean(node.raw("condition", ""), node.parameters, path=node.at("condition"))
         self.empty = not node.raw("condition")
 
     def keep(self, record: dict[str, Any], context: dict[str, Any]) -> bool:
@@ -161,9 +157,7 @@ class AddFields:
             value_type = f.string("value_type")
             kinds: dict[str, type] = {"string": str, "number": float, "integer": int, "boolean": bool}
             if value_type is not None and value_type not in kinds:
-                raise f.error(
-                    f"unknown value_type {value_type!r} (expected one of {', '.join(kinds)})", "value_type"
-                )
+                raise f.error(f"unknown value_type {value_type!r} (expected one of {', '.join(kinds)})", "value_type")
             value = f.data.get("value")
             if value is None:
                 raise f.error("missing required field (expected a value or template)", "value")
@@ -236,9 +230,7 @@ class RemoveFields:
         for k, v in targets:
             if rest:
                 self._remove(v, rest)
-            elif isinstance(node, dict) and (
-                self.condition is None or self.condition.eval(self.config, property=v)
-            ):
+            elif isinstance(node, dict) and (self.condition is None or self.condition.eval(self.config, property=v)):
                 node.pop(k, None)
 
 
@@ -273,9 +265,7 @@ class KeysTransform:
                 path=node.at("old"),
                 valid_types=(str,),
             )
-            self.new = Interpolated(
-                node.raw("new", ""), node.parameters, path=node.at("new"), valid_types=(str,)
-            )
+            self.new = Interpolated(node.raw("new", ""), node.parameters, path=node.at("new"), valid_types=(str,))
 
     def apply(self, record: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
         if self.kind == "KeysToLower":

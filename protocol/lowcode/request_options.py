@@ -51,12 +51,8 @@ class RequestOption:
                 "inject_into",
             )
         params = node.parameters
-        self.field_name = Interpolated(
-            node.raw("field_name"), params, path=node.at("field_name"), valid_types=(str,)
-        )
-        self.field_path = [
-            Interpolated(p, params, path=node.at("field_path")) for p in node.string_list("field_path")
-        ]
+        self.field_name = Interpolated(node.raw("field_name"), params, path=node.at("field_name"), valid_types=(str,))
+        self.field_path = [Interpolated(p, params, path=node.at("field_path")) for p in node.string_list("field_path")]
         if self.field_name.value is None and not self.field_path:
             raise node.error("missing required field (expected field_name or field_path)", "field_name")
         if self.field_path and self.inject_into != "body_json":

@@ -87,9 +87,7 @@ class HttpRequester:
         self.body_data: InterpolatedMapping | Interpolated | None = None
         self.body_text: Interpolated | None = None
         self._build_body(node)
-        self.authenticator = build_authenticator(
-            node.child("authenticator", expected="an authenticator"), ctx
-        )
+        self.authenticator = build_authenticator(node.child("authenticator", expected="an authenticator"), ctx)
         self.error_handler: ErrorHandler = build_error_handler(
             node.child("error_handler", expected="an error handler"), ctx.config
         )
@@ -123,9 +121,7 @@ class HttpRequester:
         raw_json = node.raw("request_body_json")
         if raw_json is not None:
             if isinstance(raw_json, str):
-                self.body_json = Interpolated(
-                    raw_json, p, path=node.at("request_body_json"), valid_types=(dict, list)
-                )
+                self.body_json = Interpolated(raw_json, p, path=node.at("request_body_json"), valid_types=(dict, list))
             else:
                 self.body_json = InterpolatedNested(raw_json, p, path=node.at("request_body_json"))
         raw_data = node.raw("request_body_data")
@@ -133,9 +129,7 @@ class HttpRequester:
             if isinstance(raw_data, dict):
                 self.body_data = InterpolatedMapping(raw_data, p, path=node.at("request_body_data"))
             else:
-                self.body_text = Interpolated(
-                    raw_data, p, path=node.at("request_body_data"), valid_types=(str,)
-                )
+                self.body_text = Interpolated(raw_data, p, path=node.at("request_body_data"), valid_types=(str,))
 
     def _render_options(
         self, target: InterpolatedMapping | Interpolated | None, context: dict[str, Any]
@@ -154,9 +148,7 @@ class HttpRequester:
                     CONFIG_ERROR,
                 ) from None
         if not isinstance(value, dict):
-            raise HttpError(
-                f"{self.path_str}: request options must render to a mapping, got {value!r}", CONFIG_ERROR
-            )
+            raise HttpError(f"{self.path_str}: request options must render to a mapping, got {value!r}", CONFIG_ERROR)
         return value
 
     def build_url(self, context: dict[str, Any], path_override: str | None) -> str:
@@ -317,11 +309,7 @@ class HttpRequester:
             "attempts": attempts,
         }
         if prepared.body:
-            body = (
-                prepared.body.decode(errors="replace")
-                if isinstance(prepared.body, bytes)
-                else str(prepared.body)
-            )
+            body = prepared.body.decode(errors="replace") if isinstance(prepared.body, bytes) else str(prepared.body)
             event["request"]["body"] = masker.text(trim(body))
         if response is not None:
             event["response"] = {

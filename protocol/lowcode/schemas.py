@@ -61,14 +61,10 @@ class SchemaLoader:
                 try:
                     data = json.loads(candidate.read_text(encoding="utf-8"))
                 except (OSError, ValueError) as exc:
-                    raise LowCodeError(
-                        f"{self.path}: cannot read schema {candidate}: {exc}", CONFIG_ERROR
-                    ) from None
+                    raise LowCodeError(f"{self.path}: cannot read schema {candidate}: {exc}", CONFIG_ERROR) from None
                 if not isinstance(data, dict):
                     raise LowCodeError(f"{self.path}: schema {candidate} is not a JSON object", CONFIG_ERROR)
                 return data
         if required:
-            raise LowCodeError(
-                f"{self.path}.file_path: schema file {relative!r} not found under {base}", CONFIG_ERROR
-            )
+            raise LowCodeError(f"{self.path}.file_path: schema file {relative!r} not found under {base}", CONFIG_ERROR)
         return dict(PERMISSIVE_SCHEMA)

@@ -114,9 +114,7 @@ class DeclarativeSource:
                 raise ManifestError(path, "expected a stream (a mapping)")
             stream = build(Node(item, path))
             if stream.name in seen:
-                raise ManifestError(
-                    f"{path}.name", f"duplicate stream name {stream.name!r} (also {seen[stream.name]})"
-                )
+                raise ManifestError(f"{path}.name", f"duplicate stream name {stream.name!r} (also {seen[stream.name]})")
             seen[stream.name] = path
             streams.append(stream)
         check = self.manifest.get("check") or {}
@@ -142,16 +140,7 @@ class DeclarativeSource:
 
     def spec(self) -> dict[str, Any]:
         """The connector specification (Airbyte SPEC payload) from the manifest's `spec`."""
-        spec = self.manifest.get("spec") or {}
-        out: dict[str, Any] = {
-            "connectionSpecification": spec.get("connection_specification")
-            or {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {}},
-        }
-        if spec.get("documentation_url"):
-            out["documentationUrl"] = spec["documentation_url"]
-        if spec.get("advanced_auth"):
-            out["advanced_auth"] = spec["advanced_auth"]
-        return out
+        return spec_of(self.manifest)
 
     def check(self) -> tuple[bool, str | None]:
         """Read the first page of each `check.stream_names` stream; (ok, reason)."""
@@ -161,12 +150,24 @@ class DeclarativeSource:
             stream = self.stream(name)
             try:
                 for item in stream.read(
-                    None,
-                    incremental=False,
-                    limits=ReadLimits(max_pages_per_slice=1, max_records=1, max_slices=1),
+                    None, incremental=False, limits=ReadLimits(max_pages_per_slice=1, max_records=1, max_slices=1)
                 ):
                     if not isinstance(item, StateCheckpoint):
                         break
             except LowCodeError as exc:
                 return False, f"stream {name!r}: {self.masker.text(exc.message)}"
         return True, None
+
+
+def spec_of(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The SPEC payload of a resolved manifest (without building any stream)."""
+    spec = manifest.get("spec") or {}
+    out: dict[str, Any] = {
+        "connectionSpecification": spec.get("connection_specification")
+        or {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {}},
+    }
+    if spec.get("documentation_url"):
+        out["documentationUrl"] = spec["documentation_url"]
+    if spec.get("advanced_auth"):
+        out["advanced_auth"] = spec["advanced_auth"]
+    return out

@@ -55,9 +55,7 @@ def normalize_primary_key(value: Any, node: Node) -> list[list[str]]:
 class DeclarativeStream:
     """One stream of a manifest, readable on its own."""
 
-    def __init__(
-        self, node: Node, ctx: BuildContext, build_stream: Callable[[Node], DeclarativeStream]
-    ) -> None:
+    def __init__(self, node: Node, ctx: BuildContext, build_stream: Callable[[Node], DeclarativeStream]) -> None:
         node.expect_type(STREAM_TYPES, "a stream")
         self.ctx = ctx
         self.path = node.path
@@ -67,8 +65,7 @@ class DeclarativeStream:
         self.primary_key = normalize_primary_key(node.raw("primary_key"), node)
         config = ctx.config
         transformations = [
-            build_transformation(t, config)
-            for t in node.children("transformations", expected="a transformation")
+            build_transformation(t, config) for t in node.children("transformations", expected="a transformation")
         ]
         retriever = node.child("retriever", required=True, expected="a SimpleRetriever")
         assert retriever is not None
@@ -84,16 +81,12 @@ class DeclarativeStream:
         self.router: CombinedRouter | None = build_router(
             retriever.raw("partition_router"), retriever, config, build_stream
         )
-        self.ignore_slicer_on_pages = retriever.boolean(
-            "ignore_stream_slicer_parameters_on_paginated_requests", False
-        )
+        self.ignore_slicer_on_pages = retriever.boolean("ignore_stream_slicer_parameters_on_paginated_requests", False)
         incremental = node.child("incremental_sync", expected="a cursor")
         self.cursor_spec: CursorSpec | None = (
             build_cursor_spec(incremental, config) if incremental is not None else None
         )
-        self.schema_loader = SchemaLoader(
-            node.child("schema_loader", expected="a schema loader"), self.name, ctx
-        )
+        self.schema_loader = SchemaLoader(node.child("schema_loader", expected="a schema loader"), self.name, ctx)
 
     @property
     def supports_incremental(self) -> bool:
@@ -150,9 +143,7 @@ class DeclarativeStream:
     ) -> Iterator[tuple[dict[str, Any], dict[str, Any]] | StateCheckpoint]:
         spec = self.cursor_spec
         start_state = copy.deepcopy(state) if (incremental and state) else None
-        partitioned = (
-            PartitionedState(spec, start_state) if spec is not None and self.router is not None else None
-        )
+        partitioned = PartitionedState(spec, start_state) if spec is not None and self.router is not None else None
         single = spec.new_cursor(start_state) if spec is not None and self.router is None else None
         partitions = self.router.partitions(sink) if self.router is not None else iter([{}])
         emitted: dict[str, Any] | None = None
@@ -242,9 +233,7 @@ class DeclarativeStream:
             body = self.decoder.decode(response)
             raw = self.selector.extractor.extract(body)
             context = {"stream_slice": stream_slice, "next_page_token": next_page_token or {}}
-            selected = [
-                r for r in self.selector.select(raw, context) if cursor is None or cursor.keep(r, interval)
-            ]
+            selected = [r for r in self.selector.select(raw, context) if cursor is None or cursor.keep(r, interval)]
             for record in selected:
                 if cursor is not None:
                     cursor.observe(record, interval)

@@ -20,9 +20,7 @@ SENSITIVE_HEADERS = frozenset(
         "x-access-token",
     }
 )
-_SECRET_KEY = re.compile(
-    r"(pass(word)?|secret|token|api[_-]?key|credential|private[_-]?key|auth)", re.IGNORECASE
-)
+_SECRET_KEY = re.compile(r"(pass(word)?|secret|token|api[_-]?key|credential|private[_-]?key|auth)", re.IGNORECASE)
 
 TraceSink = Callable[[dict[str, Any]], None]
 

@@ -77,9 +77,7 @@ def test_daily_windows_inject_bounds_and_emit_state(httpserver: HTTPServer, base
 
 def test_resume_from_state_with_lookback(httpserver: HTTPServer, base: str) -> None:
     httpserver.expect_request("/events").respond_with_handler(events_handler)
-    source = make_source(
-        events_manifest(base, lookback_window="PT12H"), {"start_date": "2023-01-01T00:00:00Z"}
-    )
+    source = make_source(events_manifest(base, lookback_window="PT12H"), {"start_date": "2023-01-01T00:00:00Z"})
     records, states = read_all(source, "events", {"updated": "2024-01-03T06:00:00Z"})
     first = httpserver.log[0][0].args
     assert first["updated.gte"] == "2024-01-02T18:00:00Z"
@@ -87,9 +85,7 @@ def test_resume_from_state_with_lookback(httpserver: HTTPServer, base: str) -> N
     assert states[-1] == {"updated": "2024-01-03T23:59:59Z"}
 
 
-def test_full_refresh_ignores_state_and_empty_read_still_reports_state(
-    httpserver: HTTPServer, base: str
-) -> None:
+def test_full_refresh_ignores_state_and_empty_read_still_reports_state(httpserver: HTTPServer, base: str) -> None:
     httpserver.expect_request("/events").respond_with_handler(events_handler)
     source = make_source(events_manifest(base), {"start_date": "2024-01-01T00:00:00Z"})
     records, _ = read_all(source, "events", {"updated": "2024-01-03T00:00:00Z"}, incremental=False)

@@ -72,9 +72,7 @@ def test_boolean_and_mapping() -> None:
     assert InterpolatedBoolean("{{ config.n > 30 }}").eval(CONFIG) is False
     assert InterpolatedBoolean("{{ [] }}").eval(CONFIG) is False
     assert InterpolatedBoolean("{{ config.missing }}").eval(CONFIG) is False
-    mapping = InterpolatedMapping(
-        {"a": "{{ config.n }}", "{{ config.name }}_key": "x", "empty": "{{ config.zz }}"}
-    )
+    mapping = InterpolatedMapping({"a": "{{ config.n }}", "{{ config.name }}_key": "x", "empty": "{{ config.zz }}"})
     assert mapping.eval(CONFIG) == {"a": 7, "acme_key": "x"}
 
 

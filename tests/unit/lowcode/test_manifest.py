@@ -86,9 +86,7 @@ def test_own_value_wins_over_parameters() -> None:
 def test_circular_and_undefined_references() -> None:
     with pytest.raises(ManifestError, match="circular reference"):
         resolve_manifest({"a": "#/b", "b": "#/a", "streams": []})
-    with pytest.raises(
-        ManifestError, match=r"^streams\[0\]\.retriever: undefined reference '#/definitions/nope'"
-    ):
+    with pytest.raises(ManifestError, match=r"^streams\[0\]\.retriever: undefined reference '#/definitions/nope'"):
         resolve_manifest({"streams": [{"retriever": "#/definitions/nope"}], "definitions": {}})
 
 
@@ -167,9 +165,7 @@ def test_mistakes_name_their_path(mutate, message) -> None:  # type: ignore[no-u
 def test_check_stream_names_must_exist_and_yaml_errors_name_line() -> None:
     m = stream_manifest("http://x", {"name": "a", "retriever": {"requester": {"path": "/a"}}})
     m["check"] = {"stream_names": ["zzz"]}
-    with pytest.raises(
-        ManifestError, match=r"check\.stream_names\[0\]: unknown stream 'zzz' \(expected one of a\)"
-    ):
+    with pytest.raises(ManifestError, match=r"check\.stream_names\[0\]: unknown stream 'zzz' \(expected one of a\)"):
         make_source(m)
     with pytest.raises(ManifestError, match="invalid YAML at line 3, column 4"):
         load_manifest_text("streams:\n  - a: b\n   c: d\n")

@@ -30,9 +30,7 @@ def test_dpath_wildcard_whole_body_and_single_object(httpserver: HTTPServer, bas
     assert read_all(make_source(m), "s")[0] == [{"id": 1}, {"id": 2}, {"id": 3}]
     m = stream(base, {"requester": {"path": "/list"}, "record_selector": {"extractor": {"field_path": []}}})
     assert read_all(make_source(m), "s")[0] == [{"id": "a"}, {"id": "b"}]
-    m = stream(
-        base, {"requester": {"path": "/one"}, "record_selector": {"extractor": {"field_path": ["item"]}}}
-    )
+    m = stream(base, {"requester": {"path": "/one"}, "record_selector": {"extractor": {"field_path": ["item"]}}})
     assert read_all(make_source(m), "s")[0] == [{"id": "only"}]
 
 
@@ -86,9 +84,7 @@ def page_handler(total: int, size_param: str = "per_page", page_param: str = "pa
         first = (page - start) * size
         items = [{"id": i} for i in range(first, min(first + size, total))]
 
-        return Response(
-            json.dumps({"items": items, "meta": {"total": total}}), content_type="application/json"
-        )
+        return Response(json.dumps({"items": items, "meta": {"total": total}}), content_type="application/json")
 
     return handler
 
@@ -235,9 +231,7 @@ def test_cursor_pagination_link_header_with_request_path(httpserver: HTTPServer,
 
 def test_cursor_pagination_stops_on_empty_cursor(httpserver: HTTPServer, base: str) -> None:
     httpserver.expect_request("/e", query_string="").respond_with_json({"data": [{"id": 1}], "next": "t2"})
-    httpserver.expect_request("/e", query_string="after=t2").respond_with_json(
-        {"data": [{"id": 2}], "next": None}
-    )
+    httpserver.expect_request("/e", query_string="after=t2").respond_with_json({"data": [{"id": 2}], "next": None})
     m = stream(
         base,
         {

@@ -39,9 +39,9 @@ def test_url_base_path_params_headers_get(httpserver: HTTPServer, base: str) -> 
 
 
 def test_url_field_and_post_json_body(httpserver: HTTPServer, base: str) -> None:
-    httpserver.expect_request(
-        "/search", method="POST", json={"query": {"org": "acme", "size": 5}}
-    ).respond_with_json({"data": [{"id": 2}]})
+    httpserver.expect_request("/search", method="POST", json={"query": {"org": "acme", "size": 5}}).respond_with_json(
+        {"data": [{"id": 2}]}
+    )
     m = one_stream(
         base,
         {
@@ -54,9 +54,7 @@ def test_url_field_and_post_json_body(httpserver: HTTPServer, base: str) -> None
 
 
 def test_post_form_body_data(httpserver: HTTPServer, base: str) -> None:
-    httpserver.expect_request("/form", method="POST", data="a=1&b=acme").respond_with_json(
-        {"data": [{"id": 3}]}
-    )
+    httpserver.expect_request("/form", method="POST", data="a=1&b=acme").respond_with_json({"data": [{"id": 3}]})
     m = one_stream(
         base,
         {"path": "/form", "http_method": "POST", "request_body_data": {"a": "1", "b": "{{ config.org }}"}},
@@ -65,9 +63,7 @@ def test_post_form_body_data(httpserver: HTTPServer, base: str) -> None:
 
 
 def test_api_key_in_query_and_header(httpserver: HTTPServer, base: str) -> None:
-    httpserver.expect_request("/q", query_string={"client_id": "cid-123"}).respond_with_json(
-        {"data": [{"id": 1}]}
-    )
+    httpserver.expect_request("/q", query_string={"client_id": "cid-123"}).respond_with_json({"data": [{"id": 1}]})
     httpserver.expect_request("/h", headers={"X-Api-Key": "k-999"}).respond_with_json({"data": [{"id": 2}]})
     q = one_stream(
         base,
@@ -100,13 +96,9 @@ def test_api_key_in_query_and_header(httpserver: HTTPServer, base: str) -> None:
 
 
 def test_bearer_and_basic(httpserver: HTTPServer, base: str) -> None:
-    httpserver.expect_request("/b", headers={"Authorization": "Bearer tok"}).respond_with_json(
-        {"data": [{"id": 1}]}
-    )
+    httpserver.expect_request("/b", headers={"Authorization": "Bearer tok"}).respond_with_json({"data": [{"id": 1}]})
     basic = "Basic " + base64.b64encode(b"user:pw").decode()
-    httpserver.expect_request("/basic", headers={"Authorization": basic}).respond_with_json(
-        {"data": [{"id": 2}]}
-    )
+    httpserver.expect_request("/basic", headers={"Authorization": basic}).respond_with_json({"data": [{"id": 2}]})
     b = one_stream(
         base, {"path": "/b", "authenticator": {"type": "BearerAuthenticator", "api_token": "{{ config.t }}"}}
     )
@@ -140,9 +132,9 @@ def test_oauth_refresh_token_and_client_credentials(httpserver: HTTPServer, base
     httpserver.expect_request("/r", headers={"Authorization": "Bearer at-refresh_token"}).respond_with_json(
         {"data": [{"id": 1}]}
     )
-    httpserver.expect_request(
-        "/c", headers={"Authorization": "Bearer at-client_credentials"}
-    ).respond_with_json({"data": [{"id": 2}]})
+    httpserver.expect_request("/c", headers={"Authorization": "Bearer at-client_credentials"}).respond_with_json(
+        {"data": [{"id": 2}]}
+    )
     refresh = one_stream(
         base,
         {
@@ -181,9 +173,7 @@ def test_oauth_refresh_token_and_client_credentials(httpserver: HTTPServer, base
 
 
 def test_oauth_refused_is_config_error(httpserver: HTTPServer, base: str) -> None:
-    httpserver.expect_request("/oauth/token", method="POST").respond_with_json(
-        {"error": "invalid_grant"}, status=400
-    )
+    httpserver.expect_request("/oauth/token", method="POST").respond_with_json({"error": "invalid_grant"}, status=400)
     m = one_stream(
         base,
         {
@@ -206,9 +196,7 @@ def test_session_token(httpserver: HTTPServer, base: str) -> None:
     httpserver.expect_request("/login", method="POST", json={"user": "u", "password": "p"}).respond_with_json(
         {"result": {"token": "sess-1"}}
     )
-    httpserver.expect_request("/data", headers={"X-Session": "sess-1"}).respond_with_json(
-        {"data": [{"id": 1}]}
-    )
+    httpserver.expect_request("/data", headers={"X-Session": "sess-1"}).respond_with_json({"data": [{"id": 1}]})
     m = one_stream(
         base,
         {
@@ -238,9 +226,7 @@ def test_session_token(httpserver: HTTPServer, base: str) -> None:
 
 
 def test_selective_authenticator(httpserver: HTTPServer, base: str) -> None:
-    httpserver.expect_request("/x", headers={"Authorization": "Bearer zz"}).respond_with_json(
-        {"data": [{"id": 1}]}
-    )
+    httpserver.expect_request("/x", headers={"Authorization": "Bearer zz"}).respond_with_json({"data": [{"id": 1}]})
     m = one_stream(
         base,
         {
