@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import FAST
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from ducto.protocol.lowcode.connector import INJECTED_MANIFEST_KEY, MANIFEST_PATH_KEY, ManifestSource
 from ducto.protocol.sdk import run
+
+from .conftest import FAST
 
 ROWS = [{"id": i, "updated": f"2024-01-0{i}T12:00:00Z"} for i in range(1, 6)]
 

@@ -6,11 +6,12 @@ import json
 from typing import Any
 
 import pytest
-from conftest import make_source, read_all, stream_manifest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from ducto.protocol.lowcode import DeclarativeSource, HttpError, RuntimeOptions
+
+from .conftest import make_source, read_all, stream_manifest
 
 
 def flaky(statuses: list[int], headers: dict[str, str] | None = None) -> Any:

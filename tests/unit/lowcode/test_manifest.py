@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_source, stream_manifest
 
 from ducto.protocol.lowcode import ManifestError
 from ducto.protocol.lowcode.manifest import load_manifest_text, resolve_manifest
+
+from .conftest import make_source, stream_manifest
 
 
 def test_refs_parameters_and_default_types() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import make_source, read_all, stream_manifest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from .conftest import make_source, read_all, stream_manifest
 
 
 def stream(base: str, retriever: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -6,9 +6,10 @@ import base64
 import json
 from typing import Any
 
-from conftest import make_source, read_all, stream_manifest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from .conftest import make_source, read_all, stream_manifest
 
 
 def one_stream(base: str, requester: dict[str, Any], **stream: Any) -> dict[str, Any]:
