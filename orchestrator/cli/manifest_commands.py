@@ -225,12 +225,15 @@ def test(
             failed = True
             error = {"message": source.masker.text(exc.message), "failure_type": str(exc.failure_type)}
         pages = sum(1 for e in events if e["event"] == "page" and not e.get("label", "").startswith("parent "))
+        limited = records >= max_records
         report.append(
             {
                 "stream": stream.name,
                 "records": records,
                 "pages": pages,
-                "state": final_state,
+                "state": final_state if final_state is not None else state,
+                "state_advanced": final_state is not None,
+                "limit_reached": limited,
                 "error": error,
                 "events": events,
             }
@@ -238,7 +241,11 @@ def test(
         if not as_json:
             if error is not None:
                 click.echo(click.style(f"  error ({error['failure_type']}): {error['message']}", fg="red"))
-            click.echo(f"  {records} record{'s' if records != 1 else ''} in {pages} page{'s' if pages != 1 else ''}\n")
+            if final_state is None and stream.supports_incremental:
+                click.echo("  state: unchanged (no slice completed within the limits)")
+            suffix = f" (stopped at --max-records {max_records})" if limited else ""
+            plural = "s" if records != 1 else ""
+            click.echo(f"  {records} record{plural} in {pages} page{'s' if pages != 1 else ''}{suffix}\n")
     if as_json:
         sys.stdout.write(json.dumps({"manifest": manifest_path, "streams": report}, default=str, indent=2) + "\n")
     if failed:
