@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import requests
 
+from ducto.protocol import json
 from ducto.protocol.lowcode.errors import SYSTEM_ERROR, HttpError
 from ducto.protocol.lowcode.interpolation import Interpolated, InterpolatedBoolean
 from ducto.protocol.lowcode.manifest import Node
@@ -36,7 +36,7 @@ class Decoder:
             if not response.content:
                 return {}
             try:
-                return response.json()
+                return json.loads(response.content)
             except ValueError:
                 content_type = response.headers.get("Content-Type", "no content type")
                 raise HttpError(
@@ -44,15 +44,15 @@ class Decoder:
                     f"(HTTP {response.status_code}, {content_type})",
                     SYSTEM_ERROR,
                 ) from None
-        lines = [line for line in response.text.splitlines() if line.strip()]
         if self.kind == "JsonlDecoder":
+            lines = [line for line in response.content.splitlines() if line.strip()]
             try:
                 return [json.loads(line) for line in lines]
             except ValueError:
                 raise HttpError(
                     f"the response from {response.url.split('?')[0]} is not JSON Lines", SYSTEM_ERROR
                 ) from None
-        return [{"record": line} for line in lines]
+        return [{"record": line} for line in response.text.splitlines() if line.strip()]
 
 
 def _dpath_values(data: Any, path: list[str]) -> list[Any]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from ducto.protocol.lowcode import HttpError
 
 from .conftest import make_source, read_all, stream_manifest
 
@@ -264,3 +267,30 @@ def test_no_pagination_reads_one_page(httpserver: HTTPServer, base: str) -> None
     )
     assert read_all(make_source(m), "s")[0] == [{"id": 1}]
     assert len(httpserver.log) == 1
+
+
+def test_jsonl_and_iterable_decoders_and_non_json_error(httpserver: HTTPServer, base: str) -> None:
+    httpserver.expect_request("/jl").respond_with_data('{"id": 1}\n{"id": 2}\n', content_type="application/jsonl")
+    httpserver.expect_request("/it").respond_with_data("alpha\nbeta\n", content_type="text/plain")
+    httpserver.expect_request("/html").respond_with_data("<html>oops</html>", content_type="text/html")
+    m = stream(
+        base,
+        {
+            "requester": {"path": "/jl"},
+            "decoder": {"type": "JsonlDecoder"},
+            "record_selector": {"extractor": {"field_path": []}},
+        },
+    )
+    assert read_all(make_source(m), "s")[0] == [{"id": 1}, {"id": 2}]
+    m = stream(
+        base,
+        {
+            "requester": {"path": "/it"},
+            "decoder": {"type": "IterableDecoder"},
+            "record_selector": {"extractor": {"field_path": []}},
+        },
+    )
+    assert read_all(make_source(m), "s")[0] == [{"record": "alpha"}, {"record": "beta"}]
+    m = stream(base, {"requester": {"path": "/html"}, "record_selector": {"extractor": {"field_path": []}}})
+    with pytest.raises(HttpError, match=r"is not JSON \(HTTP 200, text/html"):
+        read_all(make_source(m), "s")
