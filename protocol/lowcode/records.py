@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
@@ -329,13 +329,19 @@ class RecordSelector:
         self.record_filter = RecordFilter(filter_node, config) if filter_node is not None else None
         self.transformations = transformations
         self.transform_first = node.boolean("transform_before_filtering", False)
+        normalization = node.raw("schema_normalization", "None")
+        if normalization not in {"None", "Default"}:
+            raise node.error(f"unknown value {normalization!r} (expected one of Default, None)", "schema_normalization")
+        self.normalize: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        self.wants_normalization = normalization == "Default"
 
     def select(self, records: list[dict[str, Any]], context: dict[str, Any]) -> Iterator[dict[str, Any]]:
         for raw in records:
             record = self._transform(raw, context) if self.transform_first else raw
             if self.record_filter is not None and not self.record_filter.keep(record, context):
                 continue
-            yield record if self.transform_first else self._transform(record, context)
+            out = record if self.transform_first else self._transform(record, context)
+            yield self.normalize(out) if self.normalize is not None else out
 
     def _transform(self, record: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
         for t in self.transformations:

@@ -11,6 +11,7 @@ from typing import Any
 from ducto.protocol.lowcode.context import BuildContext
 from ducto.protocol.lowcode.cursors import CursorSpec, PartitionedState, build_cursor_spec
 from ducto.protocol.lowcode.manifest import Node
+from ducto.protocol.lowcode.normalization import normalizer
 from ducto.protocol.lowcode.pagination import PageResult, Paginator
 from ducto.protocol.lowcode.partitions import EXTRA_FIELDS, CombinedRouter, build_router
 from ducto.protocol.lowcode.records import Decoder, RecordSelector, build_transformation
@@ -87,6 +88,8 @@ class DeclarativeStream:
             build_cursor_spec(incremental, config) if incremental is not None else None
         )
         self.schema_loader = SchemaLoader(node.child("schema_loader", expected="a schema loader"), self.name, ctx)
+        if self.selector.wants_normalization:
+            self.selector.normalize = normalizer(self.schema_loader.load)
 
     @property
     def supports_incremental(self) -> bool:

@@ -294,3 +294,54 @@ def test_jsonl_and_iterable_decoders_and_non_json_error(httpserver: HTTPServer, 
     m = stream(base, {"requester": {"path": "/html"}, "record_selector": {"extractor": {"field_path": []}}})
     with pytest.raises(HttpError, match=r"is not JSON \(HTTP 200, text/html"):
         read_all(make_source(m), "s")
+
+
+def test_schema_normalization_default_casts_to_schema_types(httpserver: HTTPServer, base: str) -> None:
+    httpserver.expect_request("/n").respond_with_json(
+        [
+            {
+                "id": "7",
+                "price": "9.5",
+                "active": "true",
+                "code": 12,
+                "tags": [1, 2],
+                "nested": {"n": "3"},
+                "free": "x",
+                "bad": "not-a-number",
+            }
+        ]
+    )
+    m = stream(
+        base,
+        {
+            "requester": {"path": "/n"},
+            "record_selector": {"extractor": {"field_path": []}, "schema_normalization": "Default"},
+        },
+        schema_loader={
+            "type": "InlineSchemaLoader",
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "price": {"type": ["null", "number"]},
+                    "active": {"type": "boolean"},
+                    "code": {"type": "string"},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "nested": {"type": "object", "properties": {"n": {"type": "integer"}}},
+                    "bad": {"type": "integer"},
+                },
+            },
+        },
+    )
+    assert read_all(make_source(m), "s")[0] == [
+        {
+            "id": 7,
+            "price": 9.5,
+            "active": True,
+            "code": "12",
+            "tags": ["1", "2"],
+            "nested": {"n": 3},
+            "free": "x",
+            "bad": "not-a-number",
+        }
+    ]
