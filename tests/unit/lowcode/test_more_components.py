@@ -1,0 +1,184 @@
+"""Components not covered elsewhere: schema loaders, request bodies and body options, RATE_LIMITED,
+WaitUntilTimeFromHeader, MinMaxDatetime bounds."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from ducto.protocol.lowcode import DeclarativeSource, RuntimeOptions
+
+from .conftest import make_source, read_all, stream_manifest
+
+
+def test_json_file_schema_loader_and_top_level_schemas(tmp_path: Path) -> None:
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "users.json").write_text(
+        json.dumps({"type": "object", "properties": {"id": {"type": "integer"}}})
+    )
+    (tmp_path / "custom.json").write_text(json.dumps({"type": "object", "properties": {"x": {"type": "string"}}}))
+    base = {
+        "retriever": {
+            "requester": {"url_base": "http://x", "path": "/a"},
+            "record_selector": {"extractor": {"field_path": []}},
+        }
+    }
+    manifest = {
+        "version": "6",
+        "type": "DeclarativeSource",
+        "schemas": {"orders": {"type": "object", "properties": {"total": {"type": "number"}}}},
+        "streams": [
+            {"name": "users", **base},  # default JsonFileSchemaLoader: schemas/<name>.json beside the manifest
+            {
+                "name": "custom",
+                **base,
+                "schema_loader": {"type": "JsonFileSchemaLoader", "file_path": "{{ config.schema_file }}"},
+            },
+            {"name": "orders", **base},  # the top-level `schemas` map
+            {"name": "unknown", **base},  # no schema anywhere: permissive object
+        ],
+    }
+    path = tmp_path / "manifest.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(manifest))
+    source = DeclarativeSource(path, {"schema_file": "custom.json"})
+    schemas = {s.name: s.json_schema() for s in source.streams()}
+    assert schemas["users"]["properties"] == {"id": {"type": "integer"}}
+    assert schemas["custom"]["properties"] == {"x": {"type": "string"}}
+    assert schemas["orders"]["properties"] == {"total": {"type": "number"}}
+    assert schemas["unknown"]["type"] == "object" and schemas["unknown"]["additionalProperties"] is True
+
+
+def test_request_body_components_and_body_json_options(httpserver: HTTPServer, base: str) -> None:
+    httpserver.expect_request(
+        "/graphql", method="POST", json={"query": "query { users(first: 2) { id } }", "variables": {"after": "c1"}}
+    ).respond_with_json({"data": {"users": [{"id": "g1"}]}})
+    m = stream_manifest(
+        base,
+        {
+            "name": "s",
+            "retriever": {
+                "requester": {
+                    "path": "/graphql",
+                    "http_method": "POST",
+                    "request_body": {
+                        "type": "RequestBodyGraphQL",
+                        "value": {"query": "query { users(first: {{ config.n }}) { id } }"},
+                    },
+                },
+                "record_selector": {"extractor": {"field_path": ["data", "users"]}},
+                "paginator": {
+                    "type": "DefaultPaginator",
+                    "pagination_strategy": {"type": "CursorPagination", "cursor_value": "{{ response.next }}"},
+                    "page_token_option": {
+                        "type": "RequestOption",
+                        "inject_into": "body_json",
+                        "field_path": ["variables", "after"],
+                    },
+                },
+            },
+        },
+    )
+    httpserver.expect_request(
+        "/graphql", method="POST", json={"query": "query { users(first: 2) { id } }"}
+    ).respond_with_json({"data": {"users": [{"id": "g0"}]}, "next": "c1"})
+    records, _ = read_all(make_source(m, {"n": 2}), "s")
+    assert records == [{"id": "g0"}, {"id": "g1"}]
+    httpserver.clear()
+    httpserver.expect_request("/form", method="POST", data="q=acme&limit=5").respond_with_json([{"id": 1}])
+    m = stream_manifest(
+        base,
+        {
+            "name": "s",
+            "retriever": {
+                "requester": {
+                    "path": "/form",
+                    "http_method": "POST",
+                    "request_body": {"type": "RequestBodyUrlEncodedForm", "value": {"q": "{{ config.q }}"}},
+                },
+                "record_selector": {"extractor": {"field_path": []}},
+                "paginator": {
+                    "type": "DefaultPaginator",
+                    "pagination_strategy": {"type": "OffsetIncrement", "page_size": 5},
+                    "page_size_option": {"inject_into": "body_data", "field_name": "limit"},
+                },
+            },
+        },
+    )
+    assert read_all(make_source(m, {"q": "acme"}), "s")[0] == [{"id": 1}]
+
+
+def test_rate_limited_filter_and_wait_until_header(httpserver: HTTPServer, base: str) -> None:
+    calls = {"n": 0}
+
+    def handler(request: Request) -> Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return Response(
+                json.dumps({"error": "slow down"}),
+                status=400,
+                content_type="application/json",
+                headers={"X-Reset": str(int(time.time()) + 30)},
+            )
+        return Response(json.dumps([{"id": 1}]), content_type="application/json")
+
+    httpserver.expect_request("/x").respond_with_handler(handler)
+    m = stream_manifest(
+        base,
+        {
+            "name": "s",
+            "retriever": {
+                "requester": {
+                    "path": "/x",
+                    "error_handler": {
+                        "response_filters": [{"error_message_contains": "slow down", "action": "RATE_LIMITED"}],
+                        "backoff_strategies": [{"type": "WaitUntilTimeFromHeader", "header": "X-Reset", "min_wait": 1}],
+                    },
+                },
+                "record_selector": {"extractor": {"field_path": []}},
+            },
+        },
+    )
+    waits: list[float] = []
+    source = DeclarativeSource(m, {}, options=RuntimeOptions(sleep=waits.append))
+    assert read_all(source, "s")[0] == [{"id": 1}]
+    assert len(waits) == 1 and 25 <= waits[0] <= 31
+
+
+def test_min_max_datetime_bounds(httpserver: HTTPServer, base: str) -> None:
+    httpserver.expect_request("/e").respond_with_json([])
+    m = stream_manifest(
+        base,
+        {
+            "name": "e",
+            "retriever": {"requester": {"path": "/e"}, "record_selector": {"extractor": {"field_path": []}}},
+            "incremental_sync": {
+                "type": "DatetimeBasedCursor",
+                "cursor_field": "t",
+                "datetime_format": "%Y-%m-%d",
+                "start_datetime": {
+                    "type": "MinMaxDatetime",
+                    "datetime": "{{ config.start }}",
+                    "min_datetime": "2024-01-01",
+                },
+                "end_datetime": {"type": "MinMaxDatetime", "datetime": "2030-01-01", "max_datetime": "2024-01-03"},
+                "step": "P1D",
+                "cursor_granularity": "P1D",
+                "start_time_option": {"inject_into": "request_parameter", "field_name": "from"},
+            },
+        },
+    )
+    events: list[dict[str, Any]] = []
+    list(make_source(m, {"start": "2020-05-05"}).stream("e").read(None, sink=events.append))
+    slices = [e["slice"] for e in events if e["event"] == "slice"]
+    assert slices == [
+        {"start_time": "2024-01-01", "end_time": "2024-01-01"},
+        {"start_time": "2024-01-02", "end_time": "2024-01-02"},
+        {"start_time": "2024-01-03", "end_time": "2024-01-03"},
+    ]
