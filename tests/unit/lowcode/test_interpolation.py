@@ -79,3 +79,49 @@ def test_boolean_and_mapping() -> None:
 def test_template_syntax_error_is_a_manifest_error() -> None:
     with pytest.raises(ManifestError, match=r"^a\.b: invalid template"):
         Interpolated("{{ oops(", path="a.b")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "007",
+        "00",
+        "1e5",
+        "-3",
+        "+2",
+        "1_000",
+        "1.",
+        ".5",
+        "0x10",
+        "True",
+        "none",
+        "None",
+        " 5 ",
+        "inf",
+        "nan",
+        "2024-01-01",
+        "[1, 'a']",
+        "{'a': 1}",
+        "(1, 2)",
+        "'quoted'",
+        "abc def",
+        "1 + 2",
+        "-",
+        "3j",
+        "1.5e-3",
+        "",
+    ],
+)
+def test_coercion_matches_literal_eval(text: str) -> None:
+    import ast
+
+    from ducto.protocol.lowcode.interpolation import coerce
+
+    try:
+        expected = ast.literal_eval(text)
+        if isinstance(expected, complex):
+            expected = text
+    except (ValueError, SyntaxError):
+        expected = text
+    assert coerce(text) == expected
+    assert type(coerce(text)) is type(expected)
