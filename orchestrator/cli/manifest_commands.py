@@ -72,6 +72,24 @@ def _state_for(path: str | None, stream: str) -> dict[str, Any] | None:
     return None
 
 
+def _check_spec_and_config(source: Any, config: dict[str, Any] | None, config_path: str | None) -> None:
+    """The manifest's spec must be a JSON schema, and the config (when given) must satisfy it."""
+    import jsonschema
+
+    spec = source.spec()["connectionSpecification"]
+    try:
+        jsonschema.Draft7Validator.check_schema(spec)
+    except jsonschema.SchemaError as exc:
+        raise click.ClickException(f"spec.connection_specification is not a valid JSON schema: {exc.message}") from None
+    if config is None:
+        return
+    errors = sorted(jsonschema.Draft7Validator(spec).iter_errors(config), key=lambda e: list(e.path))
+    if errors:
+        first = errors[0]
+        where = ".".join(str(p) for p in first.path) or "(top level)"
+        raise click.ClickException(f"config {config_path or '(none given)'}: {where}: {first.message}")
+
+
 def _build(manifest: str, config: dict[str, Any]) -> Any:
     lowcode = _engine()
     try:
@@ -90,21 +108,9 @@ def manifest() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Also validate this config.")
 def validate(manifest_path: str, config_path: str | None) -> None:
     """Check MANIFEST without calling the API (references, types, required fields, templates)."""
-    import jsonschema
-
     config = _load_config(config_path)
     source = _build(manifest_path, config)
-    spec = source.spec()["connectionSpecification"]
-    try:
-        jsonschema.Draft7Validator.check_schema(spec)
-    except jsonschema.SchemaError as exc:
-        raise click.ClickException(f"spec.connection_specification is not a valid JSON schema: {exc.message}") from None
-    if config_path is not None:
-        errors = sorted(jsonschema.Draft7Validator(spec).iter_errors(config), key=lambda e: list(e.path))
-        if errors:
-            first = errors[0]
-            where = ".".join(str(p) for p in first.path) or "(top level)"
-            raise click.ClickException(f"config {config_path}: {where}: {first.message}")
+    _check_spec_and_config(source, config if config_path is not None else None, config_path)
     names = [s.name for s in source.streams()]
     click.echo(f"OK: {len(names)} stream{'s' if len(names) != 1 else ''} ({', '.join(names)})")
 
@@ -192,7 +198,9 @@ def test(
 ) -> None:
     """Read a few pages of MANIFEST's streams and show each request, response, records and state."""
     lowcode = _engine()
-    source = _build(manifest_path, _load_config(config_path))
+    config = _load_config(config_path)
+    source = _build(manifest_path, config)
+    _check_spec_and_config(source, config, config_path)
     try:
         streams = [source.stream(n) for n in stream_names] if stream_names else source.streams()
     except lowcode.LowCodeError as exc:

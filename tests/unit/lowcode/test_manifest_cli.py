@@ -67,3 +67,25 @@ def test_user_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "expected an http:// or https:// URL" in result.output
     for r in (result,):
         assert "Traceback" not in r.output
+
+
+def test_test_checks_config_against_spec_first(tmp_path: Path) -> None:
+    out = tmp_path / "m.yaml"
+    CliRunner().invoke(
+        cli,
+        [
+            "manifest",
+            "init",
+            "--url-base",
+            "http://127.0.0.1:9",
+            "--endpoint",
+            "/a",
+            "--auth",
+            "api_key",
+            "-o",
+            str(out),
+        ],
+    )
+    result = CliRunner().invoke(cli, ["manifest", "test", str(out)])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: config (none given): (top level): 'api_key' is a required property"
