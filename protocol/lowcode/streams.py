@@ -160,8 +160,6 @@ class DeclarativeStream:
             )
             intervals = cursor.slices() if cursor is not None else [{}]
             for interval in intervals:
-                if limits.max_slices is not None and slice_count >= limits.max_slices:
-                    return
                 slice_count += 1
                 stream_slice = {**partition, **interval}
                 if sink is not None:
@@ -187,6 +185,10 @@ class DeclarativeStream:
                         if sink is not None:
                             sink({"event": "state", "stream": self.name, "state": emitted})
                         yield StateCheckpoint(emitted)
+                if limits.max_slices is not None and slice_count >= limits.max_slices:
+                    break
+            if limits.max_slices is not None and slice_count >= limits.max_slices:
+                break  # before the next partition is pulled (a parent read stops here too)
         if spec is not None and emitted is None and not with_slices:
             final = partitioned.state() if partitioned is not None else (single.state() if single else {})
             if not final and start_state:
