@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import csv
+import gzip
+import io
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,7 +17,7 @@ from ducto.protocol.lowcode.errors import SYSTEM_ERROR, HttpError
 from ducto.protocol.lowcode.interpolation import Interpolated, InterpolatedBoolean
 from ducto.protocol.lowcode.manifest import Node
 
-DECODER_TYPES = ["JsonDecoder", "JsonlDecoder", "IterableDecoder"]
+DECODER_TYPES = ["JsonDecoder", "JsonlDecoder", "IterableDecoder", "CsvDecoder", "GzipDecoder"]
 TRANSFORMATION_TYPES = [
     "AddFields",
     "RemoveFields",
@@ -26,33 +29,54 @@ TRANSFORMATION_TYPES = [
 
 
 class Decoder:
-    """Turns a response body into Python data: JSON (default), JSON Lines, or lines of text."""
+    """Turns a response body into Python data: JSON (default), JSON Lines, lines of text, CSV, gzip."""
 
     def __init__(self, node: Node | None) -> None:
         self.kind = node.expect_type(DECODER_TYPES, "a decoder") if node is not None else "JsonDecoder"
+        self.inner: Decoder | None = None
+        if node is not None and self.kind == "GzipDecoder":
+            inner = node.child("decoder", required=True, expected="the decoder of the decompressed data")
+            self.inner = Decoder(inner)
+        self.encoding = str(node.raw("encoding", "utf-8")) if node is not None else "utf-8"
+        self.delimiter = str(node.raw("delimiter", ",")) if node is not None else ","
+        self.none_values = set(node.string_list("set_values_to_none")) if node is not None else set()
 
     def decode(self, response: requests.Response) -> Any:
+        return self.decode_bytes(response.content, response)
+
+    def decode_bytes(self, content: bytes, response: requests.Response) -> Any:
+        where = f"{response.request.method} {response.url.split('?')[0]}"
         if self.kind == "JsonDecoder":
-            if not response.content:
+            if not content:
                 return {}
             try:
-                return json.loads(response.content)
+                return json.loads(content)
             except ValueError:
                 content_type = response.headers.get("Content-Type", "no content type")
                 raise HttpError(
-                    f"the response from {response.request.method} {response.url.split('?')[0]} is not JSON "
-                    f"(HTTP {response.status_code}, {content_type})",
+                    f"the response from {where} is not JSON (HTTP {response.status_code}, {content_type})",
                     SYSTEM_ERROR,
                 ) from None
         if self.kind == "JsonlDecoder":
-            lines = [line for line in response.content.splitlines() if line.strip()]
             try:
-                return [json.loads(line) for line in lines]
+                return [json.loads(line) for line in content.splitlines() if line.strip()]
             except ValueError:
-                raise HttpError(
-                    f"the response from {response.url.split('?')[0]} is not JSON Lines", SYSTEM_ERROR
-                ) from None
-        return [{"record": line} for line in response.text.splitlines() if line.strip()]
+                raise HttpError(f"the response from {where} is not JSON Lines", SYSTEM_ERROR) from None
+        if self.kind == "GzipDecoder":
+            assert self.inner is not None
+            if content[:2] == b"\x1f\x8b":
+                try:
+                    content = gzip.decompress(content)
+                except (OSError, EOFError):
+                    raise HttpError(f"the response from {where} is not valid gzip", SYSTEM_ERROR) from None
+            return self.inner.decode_bytes(content, response)
+        text = content.decode(
+            self.encoding if self.kind == "CsvDecoder" else (response.encoding or "utf-8"), errors="replace"
+        )
+        if self.kind == "CsvDecoder":
+            rows = csv.DictReader(io.StringIO(text), delimiter=self.delimiter)
+            return [{k: (None if v in self.none_values else v) for k, v in row.items()} for row in rows]
+        return [{"record": line} for line in text.splitlines() if line.strip()]
 
 
 def _dpath_values(data: Any, path: list[str]) -> list[Any]:

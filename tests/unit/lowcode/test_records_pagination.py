@@ -345,3 +345,34 @@ def test_schema_normalization_default_casts_to_schema_types(httpserver: HTTPServ
             "bad": "not-a-number",
         }
     ]
+
+
+def test_csv_and_gzip_decoders(httpserver: HTTPServer, base: str) -> None:
+    import gzip
+
+    csv_body = "id;name;note\n1;ann;NA\n2;bob;hi\n"
+    httpserver.expect_request("/csv").respond_with_data(csv_body, content_type="text/csv")
+    httpserver.expect_request("/gz").respond_with_data(
+        gzip.compress(b'{"id": 1}\n{"id": 2}\n'), content_type="application/octet-stream"
+    )
+    m = stream(
+        base,
+        {
+            "requester": {"path": "/csv"},
+            "decoder": {"type": "CsvDecoder", "delimiter": ";", "set_values_to_none": ["NA"]},
+            "record_selector": {"extractor": {"field_path": []}},
+        },
+    )
+    assert read_all(make_source(m), "s")[0] == [
+        {"id": "1", "name": "ann", "note": None},
+        {"id": "2", "name": "bob", "note": "hi"},
+    ]
+    m = stream(
+        base,
+        {
+            "requester": {"path": "/gz"},
+            "decoder": {"type": "GzipDecoder", "decoder": {"type": "JsonlDecoder"}},
+            "record_selector": {"extractor": {"field_path": []}},
+        },
+    )
+    assert read_all(make_source(m), "s")[0] == [{"id": 1}, {"id": 2}]
