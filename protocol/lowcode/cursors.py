@@ -30,6 +30,7 @@ class Cursor(Protocol):
     def observe(self, record: dict[str, Any], cursor_slice: dict[str, Any]) -> None: ...
     def close_slice(self, cursor_slice: dict[str, Any]) -> None: ...
     def keep(self, record: dict[str, Any], cursor_slice: dict[str, Any]) -> bool: ...
+    def feed_exhausted(self, records: list[dict[str, Any]]) -> bool: ...
     def state(self) -> dict[str, Any]: ...
 
 
@@ -120,6 +121,7 @@ class DatetimeCursorSpec:
         self.end_field = node.string("partition_field_end") or "end_time"
         self.client_side = node.boolean("is_client_side_incremental", False)
         self.strict = node.boolean("is_compare_strictly", False)
+        self.data_feed = node.boolean("is_data_feed", False)
 
     def _duration(self, value: Interpolated, path: str) -> Duration:
         text = value.eval(self.config)
@@ -239,6 +241,16 @@ class DatetimeCursor:
                 pass
         return self._in_window(when, cursor_slice)
 
+    def feed_exhausted(self, records: list[dict[str, Any]]) -> bool:
+        """For a data feed (newest first, no filter on the API): a page reaching the state ends paging."""
+        if not self.spec.data_feed or not self.value or not records:
+            return False
+        oldest = self._record_time(records[-1])
+        try:
+            return oldest is not None and oldest <= self.spec.parse(self.value)
+        except ValueError:
+            return False
+
     def close_slice(self, cursor_slice: dict[str, Any]) -> None:
         if self.highest is None:
             return
@@ -302,6 +314,9 @@ class CountCursor:
 
     def keep(self, record: dict[str, Any], cursor_slice: dict[str, Any]) -> bool:
         return True
+
+    def feed_exhausted(self, records: list[dict[str, Any]]) -> bool:
+        return False
 
     def close_slice(self, cursor_slice: dict[str, Any]) -> None:
         if self.highest is not None and (self.value is None or self.highest > self.value):

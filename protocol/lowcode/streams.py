@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ducto.protocol.lowcode.context import BuildContext
-from ducto.protocol.lowcode.cursors import CursorSpec, PartitionedState, build_cursor_spec
+from ducto.protocol.lowcode.cursors import Cursor, CursorSpec, PartitionedState, build_cursor_spec
 from ducto.protocol.lowcode.manifest import Node
 from ducto.protocol.lowcode.normalization import normalizer
 from ducto.protocol.lowcode.pagination import PageResult, Paginator
@@ -203,7 +203,7 @@ class DeclarativeStream:
         partition: dict[str, Any],
         interval: dict[str, Any],
         stream_slice: dict[str, Any],
-        cursor: Any,
+        cursor: Cursor | None,
         sink: TraceSink | None,
         limits: ReadLimits,
         label: str,
@@ -257,7 +257,7 @@ class DeclarativeStream:
                     }
                 )
             yield from selected
-            if next_token is None:
+            if next_token is None or (cursor is not None and cursor.feed_exhausted(raw)):
                 return
             if limits.max_pages_per_slice is not None and page_number >= limits.max_pages_per_slice:
                 return

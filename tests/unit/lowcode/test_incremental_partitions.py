@@ -245,3 +245,46 @@ def test_parent_to_child_incremental_keeps_state_per_partition(httpserver: HTTPS
     read_all(make_source(m), "event_details", states[-1])
     since = {r.path: r.args.get("since") for r, _ in httpserver.log}
     assert since == {"/events": None, "/events/10": "2024-01-02", "/events/11": "2024-01-03"}
+
+
+def test_data_feed_stops_paging_at_the_state(httpserver: HTTPServer, base: str) -> None:
+    pages = {
+        None: [{"id": 5, "at": "2024-01-05"}, {"id": 4, "at": "2024-01-04"}],
+        "2": [{"id": 3, "at": "2024-01-03"}, {"id": 2, "at": "2024-01-02"}],
+        "3": [{"id": 1, "at": "2024-01-01"}],
+    }
+
+    def handler(request: Request) -> Response:
+        return Response(json.dumps(pages[request.args.get("page")]), content_type="application/json")
+
+    httpserver.expect_request("/feed").respond_with_handler(handler)
+    m = stream_manifest(
+        base,
+        {
+            "name": "feed",
+            "retriever": {
+                "requester": {"path": "/feed"},
+                "record_selector": {"extractor": {"field_path": []}},
+                "paginator": {
+                    "type": "DefaultPaginator",
+                    "pagination_strategy": {"type": "PageIncrement", "page_size": 2, "start_from_page": 1},
+                    "page_token_option": {
+                        "type": "RequestOption",
+                        "inject_into": "request_parameter",
+                        "field_name": "page",
+                    },
+                },
+            },
+            "incremental_sync": {
+                "type": "DatetimeBasedCursor",
+                "cursor_field": "at",
+                "datetime_format": "%Y-%m-%d",
+                "start_datetime": "2023-12-01",
+                "is_data_feed": True,
+            },
+        },
+    )
+    records, states = read_all(make_source(m), "feed", {"at": "2024-01-03"})
+    assert [r["id"] for r in records] == [5, 4, 3, 2]
+    assert len(httpserver.log) == 2
+    assert states[-1] == {"at": "2024-01-05"}
