@@ -215,7 +215,7 @@ class OAuthAuthenticator:
         return body
 
     def _current_refresh_token(self) -> Any:
-        if self.updater:
+        if self.updater is not None:
             stored = _dig(
                 self.config,
                 list(self.updater.get("refresh_token_config_path", ["credentials", "refresh_token"])),
@@ -275,7 +275,7 @@ class OAuthAuthenticator:
                 self._expires_at = now + dt.timedelta(seconds=float(expires))
             except (TypeError, ValueError):
                 self._expires_at = parse_datetime(expires)
-        if self.updater:
+        if self.updater is not None:
             self._write_back(payload)
 
     def _write_back(self, payload: Any) -> None:

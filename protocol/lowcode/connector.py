@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,7 +21,8 @@ from ducto.protocol.lowcode.errors import LowCodeError
 from ducto.protocol.lowcode.manifest import resolve_manifest
 from ducto.protocol.lowcode.source import DeclarativeSource, load_manifest, spec_of
 from ducto.protocol.lowcode.streams import DeclarativeStream, StateCheckpoint
-from ducto.protocol.messages import Spec
+from ducto.protocol.messages import Control, ControlConnectorConfig, Spec, now_ms
+from ducto.protocol.sdk.logging_handler import ProtocolLogHandler
 from ducto.protocol.sdk.source import ReadContext, Source, Stream
 from ducto.protocol.sdk.spec import validate_config
 
@@ -46,6 +48,18 @@ GENERIC_SPEC: dict[str, Any] = {
     },
     "additionalProperties": True,
 }
+
+
+logger = logging.getLogger("ducto.connector")
+
+
+def emit_config_update(config: dict[str, Any]) -> None:
+    """Ask the platform to persist an updated config (CONTROL message), e.g. a rotated refresh token."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, ProtocolLogHandler):
+            handler.writer.write(Control("CONNECTOR_CONFIG", float(now_ms()), ControlConnectorConfig(config)))
+            return
+    logger.warning("the config changed (rotated credentials) but no protocol writer is active to report it")
 
 
 class ManifestStream(Stream):
@@ -133,7 +147,13 @@ class ManifestSource(Source):
             return self._built[1]
         manifest, folder = self._manifest_for(config)
         user_config = {k: v for k, v in config.items() if k not in _INTERNAL_KEYS}
-        source = DeclarativeSource(manifest, user_config, options=self._options, base_dir=folder)
+
+        def on_update(updated: dict[str, Any]) -> None:
+            emit_config_update({**dict(config), **updated})
+
+        source = DeclarativeSource(
+            manifest, user_config, options=self._options, base_dir=folder, on_config_update=on_update
+        )
         spec = source.spec()
         if self._fixed is None:
             validate_config(user_config, Spec(connection_specification=spec["connectionSpecification"]))

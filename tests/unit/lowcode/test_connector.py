@@ -197,3 +197,58 @@ def test_manifest_from_config_injected_or_path(httpserver: HTTPServer, base: str
     code, msgs = invoke(ManifestSource(options=FAST), tmp_path, "check", {INJECTED_MANIFEST_KEY: manifest(base)})
     assert msgs[-1]["connectionStatus"]["status"] == "FAILED"
     assert "api_key" in msgs[-1]["connectionStatus"]["message"]
+
+
+def test_rotated_refresh_token_is_reported_as_control_message(
+    httpserver: HTTPServer, base: str, tmp_path: Path
+) -> None:
+    httpserver.expect_request(
+        "/token", method="POST", data="grant_type=refresh_token&client_id=cid&client_secret=cs&refresh_token=rt-old"
+    ).respond_with_json({"access_token": "at-new", "refresh_token": "rt-new", "expires_in": 3600})
+    httpserver.expect_request("/rows", headers={"Authorization": "Bearer at-new"}).respond_with_json(
+        {"rows": [{"id": 1}]}
+    )
+    m = {
+        "version": "6",
+        "type": "DeclarativeSource",
+        "check": {"stream_names": ["rows"]},
+        "spec": {
+            "type": "Spec",
+            "connection_specification": {
+                "type": "object",
+                "properties": {
+                    "credentials": {
+                        "type": "object",
+                        "properties": {"refresh_token": {"type": "string", "airbyte_secret": True}},
+                    }
+                },
+            },
+        },
+        "streams": [
+            {
+                "name": "rows",
+                "retriever": {
+                    "requester": {
+                        "url_base": base,
+                        "path": "/rows",
+                        "authenticator": {
+                            "type": "OAuthAuthenticator",
+                            "token_refresh_endpoint": base + "/token",
+                            "client_id": "cid",
+                            "client_secret": "cs",
+                            "refresh_token": "{{ config.credentials.refresh_token }}",
+                            "refresh_token_updater": {},
+                        },
+                    },
+                    "record_selector": {"extractor": {"field_path": ["rows"]}},
+                },
+            }
+        ],
+    }
+    config = {"credentials": {"refresh_token": "rt-old"}}
+    code, msgs = invoke(ManifestSource(m, options=FAST), tmp_path, "read", config, sync_mode="full_refresh")
+    assert code == 0
+    control = next(msg["control"] for msg in msgs if msg["type"] == "CONTROL")
+    assert control["type"] == "CONNECTOR_CONFIG"
+    assert control["connectorConfig"]["config"]["credentials"]["refresh_token"] == "rt-new"
+    assert control["connectorConfig"]["config"]["credentials"]["access_token"] == "at-new"
