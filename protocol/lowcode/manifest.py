@@ -8,7 +8,6 @@ value wins; a missing field of the same name is filled from the parameters).
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -199,9 +198,6 @@ def _kind(value: Any) -> str:
         int: "an integer",
         float: "a number",
     }.get(type(value), type(value).__name__)
-
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class Node:

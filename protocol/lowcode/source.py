@@ -15,22 +15,6 @@ from ducto.protocol.lowcode.manifest import Node, load_manifest_file, load_manif
 from ducto.protocol.lowcode.streams import DeclarativeStream, ReadLimits, StateCheckpoint
 from ducto.protocol.lowcode.tracing import Masker, config_secrets
 
-SUPPORTED_TOP_LEVEL = {
-    "version",
-    "type",
-    "check",
-    "streams",
-    "definitions",
-    "schemas",
-    "spec",
-    "metadata",
-    "concurrency_level",
-    "description",
-    "api_budget",
-    "max_concurrent_async_job_count",
-    "dynamic_streams",
-}
-
 
 def load_manifest(manifest: Mapping[str, Any] | str | Path) -> tuple[dict[str, Any], Path | None]:
     """A manifest from a dict, a path, or YAML text; returns it with the folder relative files live in."""
