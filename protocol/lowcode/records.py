@@ -25,6 +25,7 @@ TRANSFORMATION_TYPES = [
     "KeysToSnakeCase",
     "KeysReplace",
     "FlattenFields",
+    "DpathFlattenFields",
 ]
 
 
@@ -327,7 +328,43 @@ class FlattenFields:
         return out
 
 
-Transformation = AddFields | RemoveFields | KeysTransform | FlattenFields
+class DpathFlattenFields:
+    """Lifts the keys of the object at `field_path` to the top of the record (unless they collide)."""
+
+    def __init__(self, node: Node, config: dict[str, Any]) -> None:
+        self.config = config
+        self.path = [
+            Interpolated(p, node.parameters, path=node.at("field_path"), valid_types=(str,))
+            for p in node.string_list("field_path", required=True)
+        ]
+        if not self.path:
+            raise node.error("expected a non-empty list of keys", "field_path")
+        self.delete_origin = node.boolean("delete_origin_value", False)
+        self.replace_record = node.boolean("replace_record", False)
+        keys = node.child("key_transformation", expected="a KeyTransformation")
+        self.prefix = str(keys.raw("prefix", "")) if keys is not None else ""
+        self.suffix = str(keys.raw("suffix", "")) if keys is not None else ""
+
+    def apply(self, record: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        path = [str(p.eval(self.config)) for p in self.path]
+        found = _dpath_values(record, path)
+        extracted = found[0] if len(found) == 1 else None
+        if not isinstance(extracted, dict):
+            return record
+        lifted = {f"{self.prefix}{k}{self.suffix}": v for k, v in extracted.items()}
+        if set(lifted) & set(record):
+            return record
+        if self.delete_origin and "*" not in path:
+            parent = dpath_get(record, path[:-1]) if len(path) > 1 else record
+            if isinstance(parent, dict):
+                parent.pop(path[-1], None)
+        if self.replace_record:
+            return lifted
+        record.update(lifted)
+        return record
+
+
+Transformation = AddFields | RemoveFields | KeysTransform | FlattenFields | DpathFlattenFields
 
 
 def build_transformation(node: Node, config: dict[str, Any]) -> Transformation:
@@ -338,6 +375,8 @@ def build_transformation(node: Node, config: dict[str, Any]) -> Transformation:
         return RemoveFields(node, config)
     if kind == "FlattenFields":
         return FlattenFields(node, config)
+    if kind == "DpathFlattenFields":
+        return DpathFlattenFields(node, config)
     return KeysTransform(node, config)
 
 

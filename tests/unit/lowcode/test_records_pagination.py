@@ -376,3 +376,40 @@ def test_csv_and_gzip_decoders(httpserver: HTTPServer, base: str) -> None:
         },
     )
     assert read_all(make_source(m), "s")[0] == [{"id": 1}, {"id": 2}]
+
+
+def test_flatten_keys_lower_replace_and_dpath_flatten(httpserver: HTTPServer, base: str) -> None:
+    httpserver.expect_request("/f").respond_with_json(
+        [{"Id": 1, "Meta Data": {"a": {"b": 2}}, "list": [3, 4], "props": {"color": "red", "size": 5}}]
+    )
+
+    def run(transformations: list[dict[str, Any]]) -> dict[str, Any]:
+        m = stream(
+            base,
+            {"requester": {"path": "/f"}, "record_selector": {"extractor": {"field_path": []}}},
+            transformations=transformations,
+        )
+        return read_all(make_source(m), "s")[0][0]
+
+    assert run([{"type": "FlattenFields"}]) == {
+        "Id": 1,
+        "Meta Data.a.b": 2,
+        "list.0": 3,
+        "list.1": 4,
+        "props.color": "red",
+        "props.size": 5,
+    }
+    assert run([{"type": "KeysToLower"}, {"type": "KeysReplace", "old": " ", "new": "_"}])["meta_data"] == {
+        "a": {"b": 2}
+    }
+    lifted = run(
+        [
+            {
+                "type": "DpathFlattenFields",
+                "field_path": ["props"],
+                "delete_origin_value": True,
+                "key_transformation": {"type": "KeyTransformation", "prefix": "p_"},
+            }
+        ]
+    )
+    assert lifted == {"Id": 1, "Meta Data": {"a": {"b": 2}}, "list": [3, 4], "p_color": "red", "p_size": 5}
