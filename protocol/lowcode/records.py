@@ -9,6 +9,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
+from xml.etree import ElementTree
 
 import requests
 
@@ -17,7 +18,7 @@ from ducto.protocol.lowcode.errors import SYSTEM_ERROR, HttpError
 from ducto.protocol.lowcode.interpolation import Interpolated, InterpolatedBoolean
 from ducto.protocol.lowcode.manifest import Node
 
-DECODER_TYPES = ["JsonDecoder", "JsonlDecoder", "IterableDecoder", "CsvDecoder", "GzipDecoder"]
+DECODER_TYPES = ["JsonDecoder", "JsonlDecoder", "IterableDecoder", "CsvDecoder", "GzipDecoder", "XmlDecoder"]
 TRANSFORMATION_TYPES = [
     "AddFields",
     "RemoveFields",
@@ -71,6 +72,12 @@ class Decoder:
                 except (OSError, EOFError):
                     raise HttpError(f"the response from {where} is not valid gzip", SYSTEM_ERROR) from None
             return self.inner.decode_bytes(content, response)
+        if self.kind == "XmlDecoder":
+            try:
+                root = ElementTree.fromstring(content)
+            except ElementTree.ParseError as exc:
+                raise HttpError(f"the response from {where} is not XML: {exc}", SYSTEM_ERROR) from None
+            return {_xml_name(root.tag): _xml_value(root)}
         text = content.decode(
             self.encoding if self.kind == "CsvDecoder" else (response.encoding or "utf-8"), errors="replace"
         )
@@ -78,6 +85,30 @@ class Decoder:
             rows = csv.DictReader(io.StringIO(text), delimiter=self.delimiter)
             return [{k: (None if v in self.none_values else v) for k, v in row.items()} for row in rows]
         return [{"record": line} for line in text.splitlines() if line.strip()]
+
+
+def _xml_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if tag.startswith("{") else tag
+
+
+def _xml_value(element: ElementTree.Element) -> Any:
+    """An element as xmltodict does it: attributes as `@name`, text as `#text` (or the value itself),
+    repeated children as lists."""
+    out: dict[str, Any] = {f"@{_xml_name(k)}": v for k, v in element.attrib.items()}
+    for child in element:
+        name = _xml_name(child.tag)
+        value = _xml_value(child)
+        if name in out:
+            existing = out[name]
+            out[name] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            out[name] = value
+    text = (element.text or "").strip()
+    if not out:
+        return text or None
+    if text:
+        out["#text"] = text
+    return out
 
 
 def _dpath_values(data: Any, path: list[str]) -> list[Any]:

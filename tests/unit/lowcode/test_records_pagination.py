@@ -413,3 +413,20 @@ def test_flatten_keys_lower_replace_and_dpath_flatten(httpserver: HTTPServer, ba
         ]
     )
     assert lifted == {"Id": 1, "Meta Data": {"a": {"b": 2}}, "list": [3, 4], "p_color": "red", "p_size": 5}
+
+
+def test_xml_decoder(httpserver: HTTPServer, base: str) -> None:
+    body = (
+        '<?xml version="1.0"?><response total="2"><items><item id="1"><name>ann</name></item>'
+        '<item id="2"><name>bob</name></item></items></response>'
+    )
+    httpserver.expect_request("/x").respond_with_data(body, content_type="application/xml")
+    m = stream(
+        base,
+        {
+            "requester": {"path": "/x"},
+            "decoder": {"type": "XmlDecoder"},
+            "record_selector": {"extractor": {"field_path": ["response", "items", "item"]}},
+        },
+    )
+    assert read_all(make_source(m), "s")[0] == [{"@id": "1", "name": "ann"}, {"@id": "2", "name": "bob"}]
