@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import hmac
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import requests
 
+from ducto.protocol import json
 from ducto.protocol.lowcode.datetimes import UTC, parse_datetime, parse_duration
 from ducto.protocol.lowcode.errors import CONFIG_ERROR, TRANSIENT_ERROR, HttpError
 from ducto.protocol.lowcode.interpolation import Interpolated, InterpolatedMapping
@@ -24,6 +28,7 @@ AUTHENTICATOR_TYPES = [
     "OAuthAuthenticator",
     "SessionTokenAuthenticator",
     "SelectiveAuthenticator",
+    "JwtAuthenticator",
 ]
 
 
@@ -394,3 +399,71 @@ class SelectiveAuthenticator:
 
     def secrets(self) -> list[str]:
         return self.inner.secrets()
+
+
+_HMAC = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class JwtAuthenticator:
+    """A JSON web token signed with HMAC (HS256/384/512), made fresh per `token_duration`."""
+
+    def __init__(self, node: Node, config: dict[str, Any]) -> None:
+        self.config = config
+        p = node.parameters
+        algorithm = str(node.require("algorithm", "one of " + ", ".join(_HMAC)))
+        if algorithm not in _HMAC:
+            raise node.error(
+                f"algorithm {algorithm!r} is not supported (expected one of {', '.join(_HMAC)}; "
+                "RSA/EC keys need a crypto library Ducto does not ship)",
+                "algorithm",
+            )
+        self.digest = _HMAC[algorithm]
+        self.algorithm = algorithm
+        self.secret = Interpolated(
+            node.require("secret_key", "the signing secret"), p, path=node.at("secret_key"), valid_types=(str,)
+        )
+        self.b64_secret = node.boolean("base64_encode_secret_key", False)
+        duration = node.raw("token_duration", 1200)
+        if not isinstance(duration, int):
+            raise node.error(f"expected a number of seconds, got {duration!r}", "token_duration")
+        self.duration = duration
+        self.prefix = node.string("header_prefix")
+        self.headers = InterpolatedMapping(
+            {**node.mapping("jwt_headers"), **node.mapping("additional_jwt_headers")}, p, path=node.at("jwt_headers")
+        )
+        self.payload = InterpolatedMapping(
+            {**node.mapping("jwt_payload"), **node.mapping("additional_jwt_payload")}, p, path=node.at("jwt_payload")
+        )
+        option = node.child("request_option", expected="a RequestOption")
+        self.option = RequestOption(Node({"type": "RequestOption", **option.data}, option.path)) if option else None
+        self._token: str | None = None
+        self._expires: float = 0.0
+
+    def token(self) -> str:
+        now = time.time()
+        if self._token is not None and now < self._expires - 30:
+            return self._token
+        header = {"alg": self.algorithm, "typ": "JWT", **self.headers.eval(self.config)}
+        payload = {"iat": int(now), "nbf": int(now), "exp": int(now) + self.duration, **self.payload.eval(self.config)}
+        secret = str(self.secret.eval(self.config) or "").encode()
+        if self.b64_secret:
+            secret = base64.b64encode(secret)
+        signing_input = f"{_b64url(json.dumps(header))}.{_b64url(json.dumps(payload))}"
+        signature = hmac.new(secret, signing_input.encode(), self.digest).digest()
+        self._token = f"{signing_input}.{_b64url(signature)}"
+        self._expires = now + self.duration
+        return self._token
+
+    def apply(self, parts: RequestParts) -> None:
+        value = f"{self.prefix} {self.token()}" if self.prefix else self.token()
+        if self.option is not None:
+            self.option.inject(parts, value, self.config)
+        else:
+            parts.headers["Authorization"] = value
+
+    def secrets(self) -> list[str]:
+        return [v for v in (str(self.secret.eval(self.config) or ""), self._token) if v]

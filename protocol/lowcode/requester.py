@@ -15,6 +15,7 @@ from ducto.protocol.lowcode.auth import (
     Authenticator,
     BasicHttpAuthenticator,
     BearerAuthenticator,
+    JwtAuthenticator,
     NoAuth,
     OAuthAuthenticator,
     SelectiveAuthenticator,
@@ -51,6 +52,8 @@ def build_authenticator(node: Node | None, ctx: BuildContext) -> Authenticator:
         return BasicHttpAuthenticator(node, config)
     if kind == "OAuthAuthenticator":
         return OAuthAuthenticator(node, config, ctx.session, ctx.on_config_update)
+    if kind == "JwtAuthenticator":
+        return JwtAuthenticator(node, config)
     if kind == "SessionTokenAuthenticator":
         login_node = node.child("login_requester", required=True, expected="an HttpRequester")
         assert login_node is not None

@@ -243,3 +243,43 @@ def test_selective_authenticator(httpserver: HTTPServer, base: str) -> None:
         },
     )
     assert read_all(make_source(m, {"auth": {"kind": "token", "token": "zz"}}), "s")[0] == [{"id": 1}]
+
+
+def test_jwt_hs256(httpserver: HTTPServer, base: str) -> None:
+    import hashlib
+    import hmac
+
+    def verify(request: Request) -> Response:
+        token = request.headers["Authorization"].removeprefix("JWT ")
+        head, body, sig = token.split(".")
+        expected = hmac.new(b"s3cret", f"{head}.{body}".encode(), hashlib.sha256).digest()
+        pad = "=" * (-len(sig) % 4)
+        ok = base64.urlsafe_b64decode(sig + pad) == expected
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+        if not ok:
+            return Response("bad signature", status=401)
+        return Response(
+            json.dumps({"data": [{"iss": claims["iss"], "kid": header["kid"], "ttl": claims["exp"] - claims["iat"]}]}),
+            content_type="application/json",
+        )
+
+    httpserver.expect_request("/jwt").respond_with_handler(verify)
+    m = one_stream(
+        base,
+        {
+            "path": "/jwt",
+            "authenticator": {
+                "type": "JwtAuthenticator",
+                "secret_key": "{{ config.secret }}",
+                "algorithm": "HS256",
+                "header_prefix": "JWT",
+                "token_duration": 600,
+                "jwt_headers": {"kid": "{{ config.kid }}"},
+                "jwt_payload": {"iss": "ducto"},
+            },
+        },
+    )
+    assert read_all(make_source(m, {"secret": "s3cret", "kid": "k1"}), "s")[0] == [
+        {"iss": "ducto", "kid": "k1", "ttl": 600}
+    ]
