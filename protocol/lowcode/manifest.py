@@ -30,6 +30,7 @@ DEFAULT_TYPES: Mapping[str, str] = {
     "DeclarativeSource.check": "CheckStream",
     "DeclarativeSource.spec": "Spec",
     "DeclarativeSource.streams": "DeclarativeStream",
+    "ConditionalStreams.streams": "DeclarativeStream",
     "DeclarativeStream.retriever": "SimpleRetriever",
     "DeclarativeStream.schema_loader": "JsonFileSchemaLoader",
     "DefaultErrorHandler.response_filters": "HttpResponseFilter",

@@ -11,6 +11,7 @@ import requests
 
 from ducto.protocol.lowcode.context import BuildContext, RuntimeOptions
 from ducto.protocol.lowcode.errors import CONFIG_ERROR, LowCodeError, ManifestError
+from ducto.protocol.lowcode.interpolation import InterpolatedBoolean
 from ducto.protocol.lowcode.manifest import Node, load_manifest_file, load_manifest_text, resolve_manifest
 from ducto.protocol.lowcode.streams import DeclarativeStream, ReadLimits, StateCheckpoint
 from ducto.protocol.lowcode.tracing import Masker, config_secrets
@@ -92,10 +93,7 @@ class DeclarativeSource:
             return DeclarativeStream(node, self.ctx, build)
 
         seen: dict[str, str] = {}
-        for i, item in enumerate(self.manifest["streams"]):
-            path = f"streams[{i}]"
-            if not isinstance(item, dict):
-                raise ManifestError(path, "expected a stream (a mapping)")
+        for item, path in self._stream_items():
             stream = build(Node(item, path))
             if stream.name in seen:
                 raise ManifestError(f"{path}.name", f"duplicate stream name {stream.name!r} (also {seen[stream.name]})")
@@ -108,6 +106,29 @@ class DeclarativeSource:
                     f"check.stream_names[{j}]", f"unknown stream {name!r} (expected one of {', '.join(seen)})"
                 )
         return streams
+
+    def _stream_items(self) -> list[tuple[dict[str, Any], str]]:
+        """Stream definitions with their paths; ConditionalStreams contribute theirs when the condition holds."""
+        items: list[tuple[dict[str, Any], str]] = []
+        for i, item in enumerate(self.manifest["streams"]):
+            path = f"streams[{i}]"
+            if not isinstance(item, dict):
+                raise ManifestError(path, "expected a stream (a mapping)")
+            if item.get("type") != "ConditionalStreams":
+                items.append((item, path))
+                continue
+            node = Node(item, path)
+            condition = InterpolatedBoolean(
+                node.require("condition", "a template"), node.parameters, path=node.at("condition")
+            )
+            inner = node.children("streams", expected="a stream")
+            if not inner:
+                raise node.error("missing required field (expected a list of streams)", "streams")
+            if condition.eval(self.config):
+                items.extend(
+                    (child.data if isinstance(child.data, dict) else dict(child.data), child.path) for child in inner
+                )
+        return items
 
     def streams(self) -> list[DeclarativeStream]:
         """The manifest's streams, in order."""

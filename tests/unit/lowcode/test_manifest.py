@@ -170,3 +170,26 @@ def test_check_stream_names_must_exist_and_yaml_errors_name_line() -> None:
         make_source(m)
     with pytest.raises(ManifestError, match="invalid YAML at line 3, column 4"):
         load_manifest_text("streams:\n  - a: b\n   c: d\n")
+
+
+def test_conditional_streams() -> None:
+    stream = {
+        "retriever": {
+            "requester": {"url_base": "http://x", "path": "/a"},
+            "record_selector": {"extractor": {"field_path": []}},
+        }
+    }
+    m = {
+        "version": "6",
+        "type": "DeclarativeSource",
+        "streams": [
+            {"name": "always", **stream},
+            {
+                "type": "ConditionalStreams",
+                "condition": "{{ config.get('sandbox') }}",
+                "streams": [{"name": "sandbox_only", **stream}],
+            },
+        ],
+    }
+    assert [s.name for s in make_source(m, {}).streams()] == ["always"]
+    assert [s.name for s in make_source(m, {"sandbox": True}).streams()] == ["always", "sandbox_only"]
