@@ -50,6 +50,8 @@ def test_macros() -> None:
     assert ev("{{ timestamp('2022-02-28T00:00:00Z') }}") == 1646006400
     assert ev("{{ timestamp(1646006400.7) }}") == 1646006400
     assert ev("{{ str_to_datetime('2022-01-01T13:45:30+02:00').hour }}") == 11
+    kiribati = dt.datetime.now(tz=dt.timezone(dt.timedelta(hours=14))).date()
+    assert ev("{{ today_with_timezone('Pacific/Kiritimati') }}") == str(kiribati)
 
 
 def test_filters() -> None:

@@ -89,3 +89,39 @@ def test_test_checks_config_against_spec_first(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["manifest", "test", str(out)])
     assert result.exit_code == 1
     assert result.output.strip() == "Error: config (none given): (top level): 'api_key' is a required property"
+
+
+def test_test_shows_retries(httpserver: HTTPServer, tmp_path: Path) -> None:
+    calls = {"n": 0}
+
+    def handler(request):  # type: ignore[no-untyped-def]
+        from werkzeug import Response
+
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return Response("{}", status=429, headers={"Retry-After": "0.01"}, content_type="application/json")
+        return Response(json.dumps([{"id": 1}]), content_type="application/json")
+
+    httpserver.expect_request("/r").respond_with_handler(handler)
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        yaml.safe_dump(
+            {
+                "version": "6",
+                "type": "DeclarativeSource",
+                "streams": [
+                    {
+                        "name": "r",
+                        "retriever": {
+                            "requester": {"url_base": httpserver.url_for("/").rstrip("/"), "path": "/r"},
+                            "record_selector": {"extractor": {"field_path": []}},
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    result = CliRunner().invoke(cli, ["manifest", "test", str(manifest)])
+    assert result.exit_code == 0, result.output
+    assert "<- 429 RATE_LIMITED, waited 0.01s" in result.output
+    assert "<- 200" in result.output and "1 record in 1 page" in result.output
