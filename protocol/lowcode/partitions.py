@@ -17,7 +17,7 @@ from ducto.protocol.lowcode.tracing import TraceSink
 if TYPE_CHECKING:
     from ducto.protocol.lowcode.streams import DeclarativeStream
 
-ROUTER_TYPES = ["ListPartitionRouter", "SubstreamPartitionRouter"]
+ROUTER_TYPES = ["ListPartitionRouter", "SubstreamPartitionRouter", "GroupingPartitionRouter"]
 EXTRA_FIELDS = "extra_fields"
 
 
@@ -114,7 +114,58 @@ class SubstreamPartitionRouter:
         return parts
 
 
-Router = ListPartitionRouter | SubstreamPartitionRouter
+class GroupingPartitionRouter:
+    """Batches another router's partitions: `{key: [v1, v2, ...]}` per `group_size` partitions."""
+
+    def __init__(self, node: Node, config: dict[str, Any], build_stream: Callable[[Node], DeclarativeStream]) -> None:
+        size = node.raw("group_size")
+        if not isinstance(size, int) or size < 1:
+            raise node.error(f"expected a positive integer, got {size!r}", "group_size")
+        self.size = size
+        self.deduplicate = node.boolean("deduplicate", True)
+        inner = node.child("underlying_partition_router", required=True, expected="a partition router")
+        assert inner is not None
+        kind = inner.expect_type(["ListPartitionRouter", "SubstreamPartitionRouter"], "a partition router")
+        self.inner: ListPartitionRouter | SubstreamPartitionRouter = (
+            ListPartitionRouter(inner, config)
+            if kind == "ListPartitionRouter"
+            else SubstreamPartitionRouter(inner, config, build_stream)
+        )
+        self.path = node.path
+
+    def partitions(self, sink: TraceSink | None) -> Iterator[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for partition in self.inner.partitions(sink):
+            keys = [k for k in partition if k not in ("parent_slice", EXTRA_FIELDS)]
+            if len(keys) != 1:
+                raise LowCodeError(
+                    f"{self.path}: grouping needs partitions with one value, got {sorted(keys)}", CONFIG_ERROR
+                )
+            marker = repr(partition[keys[0]])
+            if self.deduplicate and marker in seen:
+                continue
+            seen.add(marker)
+            batch.append(partition)
+            if len(batch) == self.size:
+                yield _grouped(batch)
+                batch = []
+        if batch:
+            yield _grouped(batch)
+
+    def request_parts(self, partition: dict[str, Any]) -> RequestParts:
+        return RequestParts()
+
+
+def _grouped(batch: list[dict[str, Any]]) -> dict[str, Any]:
+    grouped: dict[str, Any] = {k: [p.get(k) for p in batch] for k in batch[0] if k != EXTRA_FIELDS}
+    extra_keys = {k for p in batch for k in (p.get(EXTRA_FIELDS) or {})}
+    if extra_keys:
+        grouped[EXTRA_FIELDS] = {k: [(p.get(EXTRA_FIELDS) or {}).get(k) for p in batch] for k in sorted(extra_keys)}
+    return grouped
+
+
+Router = ListPartitionRouter | SubstreamPartitionRouter | GroupingPartitionRouter
 
 
 class CombinedRouter:
@@ -150,6 +201,8 @@ def build_router(
         kind = child.expect_type(ROUTER_TYPES, "a partition router")
         if kind == "ListPartitionRouter":
             routers.append(ListPartitionRouter(child, config))
+        elif kind == "GroupingPartitionRouter":
+            routers.append(GroupingPartitionRouter(child, config, build_stream))
         else:
             routers.append(SubstreamPartitionRouter(child, config, build_stream))
     return CombinedRouter(routers) if routers else None

@@ -288,3 +288,36 @@ def test_data_feed_stops_paging_at_the_state(httpserver: HTTPServer, base: str) 
     assert [r["id"] for r in records] == [5, 4, 3, 2]
     assert len(httpserver.log) == 2
     assert states[-1] == {"at": "2024-01-05"}
+
+
+def test_grouping_partition_router(httpserver: HTTPServer, base: str) -> None:
+    def handler(request: Request) -> Response:
+        ids = request.args["ids"].split(",")
+        return Response(json.dumps([{"board": i} for i in ids]), content_type="application/json")
+
+    httpserver.expect_request("/boards").respond_with_handler(handler)
+    m = stream_manifest(
+        base,
+        {
+            "name": "boards",
+            "retriever": {
+                "requester": {
+                    "path": "/boards",
+                    "request_parameters": {"ids": "{{ stream_partition.board_id | join(',') }}"},
+                },
+                "record_selector": {"extractor": {"field_path": []}},
+                "partition_router": {
+                    "type": "GroupingPartitionRouter",
+                    "group_size": 2,
+                    "underlying_partition_router": {
+                        "type": "ListPartitionRouter",
+                        "cursor_field": "board_id",
+                        "values": ["a", "b", "a", "c"],
+                    },
+                },
+            },
+        },
+    )
+    records, _ = read_all(make_source(m), "boards")
+    assert [r["board"] for r in records] == ["a", "b", "c"]
+    assert [r.args["ids"] for r, _ in httpserver.log] == ["a,b", "c"]
