@@ -149,7 +149,8 @@ class ManifestSource(Source):
         user_config = {k: v for k, v in config.items() if k not in _INTERNAL_KEYS}
 
         def on_update(updated: dict[str, Any]) -> None:
-            emit_config_update({**dict(config), **updated})
+            internal = {k: v for k, v in config.items() if k in _INTERNAL_KEYS}
+            emit_config_update({**internal, **updated})
 
         source = DeclarativeSource(
             manifest, user_config, options=self._options, base_dir=folder, on_config_update=on_update

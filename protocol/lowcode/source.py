@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from ducto.protocol.lowcode.config_rules import normalize_config
 from ducto.protocol.lowcode.context import BuildContext, RuntimeOptions
 from ducto.protocol.lowcode.errors import CONFIG_ERROR, LowCodeError, ManifestError
 from ducto.protocol.lowcode.interpolation import InterpolatedBoolean
@@ -46,8 +47,9 @@ class DeclarativeSource:
         raw, folder = load_manifest(manifest)
         self.raw_manifest = raw
         self.manifest = resolve_manifest(raw)
-        self.config: dict[str, Any] = copy.deepcopy(dict(config or {}))
         self._check_top_level()
+        given = copy.deepcopy(dict(config or {}))
+        self.config, migrated = normalize_config(self.manifest.get("spec"), given)
         spec = self.manifest.get("spec") or {}
         conn_spec = spec.get("connection_specification") if isinstance(spec, dict) else None
         self.masker = Masker(config_secrets(self.config, conn_spec if isinstance(conn_spec, dict) else None))
@@ -61,6 +63,8 @@ class DeclarativeSource:
             base_dir=base_dir or folder,
             on_config_update=on_config_update,
         )
+        if migrated is not None and on_config_update is not None:
+            on_config_update(migrated)
         self._streams = self._build_streams()
 
     def _check_top_level(self) -> None:

@@ -252,3 +252,67 @@ def test_rotated_refresh_token_is_reported_as_control_message(
     assert control["type"] == "CONNECTOR_CONFIG"
     assert control["connectorConfig"]["config"]["credentials"]["refresh_token"] == "rt-new"
     assert control["connectorConfig"]["config"]["credentials"]["access_token"] == "at-new"
+
+
+def test_config_normalization_rules(httpserver: HTTPServer, base: str, tmp_path: Path) -> None:
+    httpserver.expect_request("/r", query_string={"region": "eu-west", "mode": "fast"}).respond_with_json([{"id": 1}])
+    m = {
+        "version": "6",
+        "type": "DeclarativeSource",
+        "check": {"stream_names": ["rows"]},
+        "spec": {
+            "type": "Spec",
+            "connection_specification": {"type": "object"},
+            "config_normalization_rules": {
+                "type": "ConfigNormalizationRules",
+                "config_migrations": [
+                    {
+                        "type": "ConfigMigration",
+                        "transformations": [
+                            {"type": "ConfigRemapField", "field_path": ["region"], "map": {"EU": "eu-west"}},
+                            {"type": "ConfigRemoveFields", "field_pointers": [["legacy_key"]]},
+                        ],
+                    }
+                ],
+                "transformations": [
+                    {
+                        "type": "ConfigAddFields",
+                        "fields": [{"type": "AddedFieldDefinition", "path": ["mode"], "value": "fast"}],
+                    }
+                ],
+                "validations": [
+                    {
+                        "type": "DpathValidator",
+                        "field_path": ["region"],
+                        "validation_strategy": {
+                            "type": "ValidateAdheresToSchema",
+                            "base_schema": {"type": "string", "enum": ["eu-west", "us-east"]},
+                        },
+                    }
+                ],
+            },
+        },
+        "streams": [
+            {
+                "name": "rows",
+                "retriever": {
+                    "requester": {
+                        "url_base": base,
+                        "path": "/r",
+                        "request_parameters": {"region": "{{ config.region }}", "mode": "{{ config.mode }}"},
+                    },
+                    "record_selector": {"extractor": {"field_path": []}},
+                },
+            }
+        ],
+    }
+    code, msgs = invoke(
+        ManifestSource(m, options=FAST), tmp_path, "read", {"region": "EU", "legacy_key": 1}, sync_mode="full_refresh"
+    )
+    assert code == 0, msgs
+    assert [x["record"]["data"] for x in msgs if x["type"] == "RECORD"] == [{"id": 1}]
+    control = next(x["control"] for x in msgs if x["type"] == "CONTROL")
+    assert control["connectorConfig"]["config"] == {"region": "eu-west"}  # migrated, not the run-only mode
+    code, msgs = invoke(ManifestSource(m, options=FAST), tmp_path, "check", {"region": "mars"})
+    status = msgs[-1]["connectionStatus"]
+    assert status["status"] == "FAILED" and "config region: 'mars' is not one of" in status["message"]
