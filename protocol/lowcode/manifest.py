@@ -32,6 +32,8 @@ DEFAULT_TYPES: Mapping[str, str] = {
     "DeclarativeSource.streams": "DeclarativeStream",
     "ConditionalStreams.streams": "DeclarativeStream",
     "DeclarativeStream.retriever": "SimpleRetriever",
+    "StateDelegatingStream.full_refresh_stream": "DeclarativeStream",
+    "StateDelegatingStream.incremental_stream": "DeclarativeStream",
     "DeclarativeStream.schema_loader": "JsonFileSchemaLoader",
     "DefaultErrorHandler.response_filters": "HttpResponseFilter",
     "DefaultPaginator.page_size_option": "RequestOption",

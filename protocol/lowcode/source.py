@@ -14,7 +14,7 @@ from ducto.protocol.lowcode.context import BuildContext, RuntimeOptions
 from ducto.protocol.lowcode.errors import CONFIG_ERROR, LowCodeError, ManifestError
 from ducto.protocol.lowcode.interpolation import InterpolatedBoolean
 from ducto.protocol.lowcode.manifest import Node, load_manifest_file, load_manifest_text, resolve_manifest
-from ducto.protocol.lowcode.streams import DeclarativeStream, ReadLimits, StateCheckpoint
+from ducto.protocol.lowcode.streams import DeclarativeStream, ReadLimits, StateCheckpoint, StateDelegatingStream
 from ducto.protocol.lowcode.tracing import Masker, config_secrets
 
 
@@ -94,6 +94,9 @@ class DeclarativeSource:
         streams: list[DeclarativeStream] = []
 
         def build(node: Node) -> DeclarativeStream:
+            if node.type == "StateDelegatingStream":
+                return StateDelegatingStream(node, self.ctx, build)
+            node.expect_type(["DeclarativeStream", "StateDelegatingStream"], "a stream")
             return DeclarativeStream(node, self.ctx, build)
 
         seen: dict[str, str] = {}

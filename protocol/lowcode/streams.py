@@ -262,3 +262,69 @@ class DeclarativeStream:
             if limits.max_pages_per_slice is not None and page_number >= limits.max_pages_per_slice:
                 return
             token = next_token
+
+
+class StateDelegatingStream(DeclarativeStream):
+    """Reads with `full_refresh_stream` when there is no state, else with `incremental_stream`."""
+
+    def __init__(self, node: Node, ctx: BuildContext, build_stream: Callable[[Node], DeclarativeStream]) -> None:
+        node.expect_type(["StateDelegatingStream"], "a stream")
+        self.ctx = ctx
+        self.path = node.path
+        self.name = node.string("name") or ""
+        if not self.name:
+            raise node.error("missing required field (expected the stream name)", "name")
+        delegates = []
+        for key in ("full_refresh_stream", "incremental_stream"):
+            child = node.child(key, required=True, expected="a DeclarativeStream")
+            assert child is not None
+            data = dict(child.data)
+            data.setdefault("type", "DeclarativeStream")
+            data["name"] = data.get("name") or self.name
+            delegates.append(DeclarativeStream(Node(data, child.path), ctx, build_stream))
+        self.full, self.incremental = delegates
+        if self.incremental.cursor_spec is None:
+            raise node.error("the incremental stream needs an incremental_sync", "incremental_stream")
+        # What the catalog shows comes from the incremental delegate.
+        self.primary_key = self.incremental.primary_key
+        self.cursor_spec = self.incremental.cursor_spec
+        self.schema_loader = self.incremental.schema_loader
+        self.requester = self.incremental.requester
+        self.router = self.incremental.router
+
+    def read_with_slices(
+        self, *, sink: TraceSink | None = None, label: str = "", limits: ReadLimits | None = None
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        return self.full.read_with_slices(sink=sink, label=label, limits=limits)
+
+    def read(
+        self,
+        state: dict[str, Any] | None = None,
+        *,
+        incremental: bool = True,
+        sink: TraceSink | None = None,
+        limits: ReadLimits | None = None,
+    ) -> Iterator[dict[str, Any] | StateCheckpoint]:
+        if incremental and state:
+            return self.incremental.read(state, incremental=True, sink=sink, limits=limits)
+        return self._full_then_state(sink, limits)
+
+    def _full_then_state(
+        self, sink: TraceSink | None, limits: ReadLimits | None
+    ) -> Iterator[dict[str, Any] | StateCheckpoint]:
+        """A full read whose records still advance the incremental cursor, so the next run can delegate."""
+        assert self.cursor_spec is not None
+        cursor = self.cursor_spec.new_cursor(None)
+        seen_any = False
+        for item in self.full.read(None, incremental=False, sink=sink, limits=limits):
+            if isinstance(item, StateCheckpoint):
+                continue
+            seen_any = True
+            cursor.observe(item, {})
+            yield item
+        cursor.close_slice({})
+        state = cursor.state()
+        if seen_any or state:
+            if sink is not None:
+                sink({"event": "state", "stream": self.name, "state": state})
+            yield StateCheckpoint(state)

@@ -321,3 +321,42 @@ def test_grouping_partition_router(httpserver: HTTPServer, base: str) -> None:
     records, _ = read_all(make_source(m), "boards")
     assert [r["board"] for r in records] == ["a", "b", "c"]
     assert [r.args["ids"] for r, _ in httpserver.log] == ["a,b", "c"]
+
+
+def test_state_delegating_stream(httpserver: HTTPServer, base: str) -> None:
+    httpserver.expect_request("/export").respond_with_json(
+        [{"id": 1, "at": "2024-01-01"}, {"id": 2, "at": "2024-01-02"}]
+    )
+    httpserver.expect_request("/changes", query_string="since=2024-01-02").respond_with_json(
+        [{"id": 3, "at": "2024-01-03"}]
+    )
+    selector = {"extractor": {"field_path": []}}
+    m = {
+        "version": "6",
+        "type": "DeclarativeSource",
+        "streams": [
+            {
+                "type": "StateDelegatingStream",
+                "name": "items",
+                "full_refresh_stream": {
+                    "retriever": {"requester": {"url_base": base, "path": "/export"}, "record_selector": selector}
+                },
+                "incremental_stream": {
+                    "retriever": {"requester": {"url_base": base, "path": "/changes"}, "record_selector": selector},
+                    "incremental_sync": {
+                        "type": "DatetimeBasedCursor",
+                        "cursor_field": "at",
+                        "datetime_format": "%Y-%m-%d",
+                        "start_datetime": "2023-01-01",
+                        "start_time_option": {"inject_into": "request_parameter", "field_name": "since"},
+                    },
+                },
+            }
+        ],
+    }
+    source = make_source(m)
+    assert source.stream("items").cursor_field == ["at"]
+    records, states = read_all(source, "items")
+    assert [r["id"] for r in records] == [1, 2] and states == [{"at": "2024-01-02"}]
+    records, states = read_all(source, "items", states[-1])
+    assert [r["id"] for r in records] == [3] and states[-1] == {"at": "2024-01-03"}
