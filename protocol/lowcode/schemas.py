@@ -68,3 +68,29 @@ class SchemaLoader:
         if required:
             raise LowCodeError(f"{self.path}.file_path: schema file {relative!r} not found under {base}", CONFIG_ERROR)
         return dict(PERMISSIVE_SCHEMA)
+
+
+class MergedSchemaLoader:
+    """Several loaders: properties merged, the first loader winning on conflicts."""
+
+    def __init__(self, loaders: list[SchemaLoader]) -> None:
+        self.loaders = loaders
+
+    def load(self) -> dict[str, Any]:
+        schemas = [loader.load() for loader in self.loaders]
+        merged = dict(schemas[0])
+        properties: dict[str, Any] = {}
+        for schema in reversed(schemas):
+            properties.update(schema.get("properties") or {})
+        merged["properties"] = properties
+        return merged
+
+
+def build_schema_loader(stream: Node, name: str, ctx: BuildContext) -> SchemaLoader | MergedSchemaLoader:
+    """The stream's `schema_loader`: one loader, a list of loaders, or the default file/`schemas` lookup."""
+    if isinstance(stream.raw("schema_loader"), list):
+        nodes = stream.children("schema_loader", expected="a schema loader")
+        if not nodes:
+            return SchemaLoader(None, name, ctx)
+        return MergedSchemaLoader([SchemaLoader(n, name, ctx) for n in nodes])
+    return SchemaLoader(stream.child("schema_loader", expected="a schema loader"), name, ctx)

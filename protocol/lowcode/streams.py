@@ -17,7 +17,7 @@ from ducto.protocol.lowcode.partitions import EXTRA_FIELDS, CombinedRouter, buil
 from ducto.protocol.lowcode.records import Decoder, RecordSelector, build_transformation
 from ducto.protocol.lowcode.request_options import RequestParts
 from ducto.protocol.lowcode.requester import HttpRequester
-from ducto.protocol.lowcode.schemas import SchemaLoader
+from ducto.protocol.lowcode.schemas import build_schema_loader
 from ducto.protocol.lowcode.tracing import TraceSink
 
 STREAM_TYPES = ["DeclarativeStream"]
@@ -87,7 +87,7 @@ class DeclarativeStream:
         self.cursor_spec: CursorSpec | None = (
             build_cursor_spec(incremental, config) if incremental is not None else None
         )
-        self.schema_loader = SchemaLoader(node.child("schema_loader", expected="a schema loader"), self.name, ctx)
+        self.schema_loader = build_schema_loader(node, self.name, ctx)
         if self.selector.wants_normalization:
             self.selector.normalize = normalizer(self.schema_loader.load)
 

@@ -41,6 +41,20 @@ def test_json_file_schema_loader_and_top_level_schemas(tmp_path: Path) -> None:
             },
             {"name": "orders", **base},  # the top-level `schemas` map
             {"name": "unknown", **base},  # no schema anywhere: permissive object
+            {
+                "name": "merged",
+                **base,
+                "schema_loader": [
+                    {
+                        "type": "InlineSchemaLoader",
+                        "schema": {"type": "object", "properties": {"a": {"type": "string"}}},
+                    },
+                    {
+                        "type": "InlineSchemaLoader",
+                        "schema": {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "number"}}},
+                    },
+                ],
+            },
         ],
     }
     path = tmp_path / "manifest.yaml"
@@ -53,6 +67,7 @@ def test_json_file_schema_loader_and_top_level_schemas(tmp_path: Path) -> None:
     assert schemas["custom"]["properties"] == {"x": {"type": "string"}}
     assert schemas["orders"]["properties"] == {"total": {"type": "number"}}
     assert schemas["unknown"]["type"] == "object" and schemas["unknown"]["additionalProperties"] is True
+    assert schemas["merged"]["properties"] == {"a": {"type": "string"}, "b": {"type": "number"}}
 
 
 def test_request_body_components_and_body_json_options(httpserver: HTTPServer, base: str) -> None:
