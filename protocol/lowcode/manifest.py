@@ -49,7 +49,120 @@ DEFAULT_TYPES: Mapping[str, str] = {
     "SubstreamPartitionRouter.parent_stream_configs": "ParentStreamConfig",
     "AddFields.fields": "AddedFieldDefinition",
     "SessionTokenAuthenticator.login_requester": "HttpRequester",
+    "PropertiesFromEndpoint.retriever": "SimpleRetriever",
+    "QueryProperties.property_list": "PropertiesFromEndpoint",
+    "QueryProperties.property_chunking": "PropertyChunking",
+    "PropertyChunking.record_merge_strategy": "GroupByKeyMergeStrategy",
 }
+
+# Every component type the engine knows. A mapping whose `type` is something else (a request body
+# like `{"type": "search"}`) is data: it gets no default type and no parameters pushed into it.
+KNOWN_COMPONENT_TYPES = frozenset(
+    [
+        "DeclarativeSource",
+        "DeclarativeStream",
+        "StateDelegatingStream",
+        "ConditionalStreams",
+        "CheckStream",
+        "Spec",
+        "SimpleRetriever",
+        "HttpRequester",
+        "RecordSelector",
+        "DpathExtractor",
+        "RecordFilter",
+        "NoAuth",
+        "ApiKeyAuthenticator",
+        "BearerAuthenticator",
+        "BasicHttpAuthenticator",
+        "OAuthAuthenticator",
+        "JwtAuthenticator",
+        "SessionTokenAuthenticator",
+        "SelectiveAuthenticator",
+        "ApiKey",
+        "Bearer",
+        "DefaultPaginator",
+        "NoPagination",
+        "PageIncrement",
+        "OffsetIncrement",
+        "CursorPagination",
+        "RequestOption",
+        "RequestPath",
+        "DatetimeBasedCursor",
+        "IncrementingCountCursor",
+        "MinMaxDatetime",
+        "ListPartitionRouter",
+        "SubstreamPartitionRouter",
+        "GroupingPartitionRouter",
+        "ParentStreamConfig",
+        "InlineSchemaLoader",
+        "JsonFileSchemaLoader",
+        "DefaultErrorHandler",
+        "CompositeErrorHandler",
+        "HttpResponseFilter",
+        "ConstantBackoffStrategy",
+        "ExponentialBackoffStrategy",
+        "WaitTimeFromHeader",
+        "WaitUntilTimeFromHeader",
+        "AddFields",
+        "AddedFieldDefinition",
+        "RemoveFields",
+        "KeysToLower",
+        "KeysToSnakeCase",
+        "KeysReplace",
+        "FlattenFields",
+        "DpathFlattenFields",
+        "KeyTransformation",
+        "JsonDecoder",
+        "JsonlDecoder",
+        "IterableDecoder",
+        "CsvDecoder",
+        "GzipDecoder",
+        "XmlDecoder",
+        "RequestBodyJsonObject",
+        "RequestBodyUrlEncodedForm",
+        "RequestBodyPlainText",
+        "RequestBodyGraphQL",
+        "QueryProperties",
+        "PropertiesFromEndpoint",
+        "PropertyChunking",
+        "GroupByKeyMergeStrategy",
+        "ConfigNormalizationRules",
+        "ConfigMigration",
+        "ConfigRemapField",
+        "ConfigAddFields",
+        "ConfigRemoveFields",
+        "DpathValidator",
+        "PredicateValidator",
+        "ValidateAdheresToSchema",
+        "AsyncRetriever",
+        "CustomRetriever",
+        "DynamicDeclarativeStream",
+    ]
+)
+
+# Components that may sit inside a plain mapping (a request body with a "type" key is data, not these).
+_NESTED_IN_PLAIN_MAPPINGS = frozenset({"QueryProperties"})
+
+# Component fields whose mappings are data (bodies, options, schemas), never components.
+_DATA_FIELDS = frozenset(
+    {
+        "request_body_json",
+        "request_body_data",
+        "request_parameters",
+        "request_headers",
+        "refresh_request_body",
+        "refresh_request_headers",
+        "value",
+        "schema",
+        "jwt_headers",
+        "jwt_payload",
+        "additional_jwt_headers",
+        "additional_jwt_payload",
+        "connection_specification",
+        "map",
+        "base_schema",
+    }
+)
 
 # Top-level keys that hold data, not components.
 _DATA_KEYS = frozenset({"definitions", "schemas", "metadata"})
@@ -155,7 +268,17 @@ def _propagate(
     if not isinstance(own, dict):
         raise ManifestError(_join(path, PARAMETERS_KEY), f"expected a mapping, got {_kind(own)}")
     params = {**parent_params, **own}
-    if _is_json_schema(comp) or "type" not in comp:
+    if _is_json_schema(comp):
+        return comp
+    kind = comp.get("type")
+    unknown = kind is not None and kind not in KNOWN_COMPONENT_TYPES and not str(kind).startswith("Custom")
+    if unknown and field_id.rsplit(".", maxsplit=1)[-1] in _DATA_FIELDS:
+        return comp  # a body or option value that happens to have a "type" key
+    if "type" not in comp:
+        # A plain mapping (request_parameters, ...) may still hold typed components (QueryProperties).
+        for name, value in list(comp.items()):
+            if isinstance(value, dict) and value.get("type") in _NESTED_IN_PLAIN_MAPPINGS:
+                comp[name] = _propagate(value, _join(path, name), params, field_id)
         return comp
     for key, value in params.items():
         comp[key] = comp.get(key) or copy.deepcopy(value)

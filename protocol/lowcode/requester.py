@@ -84,6 +84,22 @@ class HttpRequester:
         if method not in {"GET", "POST"}:
             raise node.error(f"unknown http_method {method!r} (expected one of GET, POST)", "http_method")
         self.method = method
+        self.query_properties: tuple[str, Node] | None = None
+        raw_params = node.raw("request_parameters")
+        if isinstance(raw_params, dict):
+            for key, value in list(raw_params.items()):
+                if isinstance(value, dict) and value.get("type") == "QueryProperties":
+                    if self.query_properties is not None:
+                        raise node.error("only one QueryProperties is supported", "request_parameters")
+                    self.query_properties = (str(key), Node(value, f"{node.at('request_parameters')}.{key}"))
+            if self.query_properties is not None:
+                node = Node(
+                    {
+                        **node.data,
+                        "request_parameters": {k: v for k, v in raw_params.items() if k != self.query_properties[0]},
+                    },
+                    node.path,
+                )
         self.params = self._mapping_or_template(node, "request_parameters")
         self.headers = self._mapping_or_template(node, "request_headers")
         self.body_json: InterpolatedNested | Interpolated | None = None

@@ -14,6 +14,7 @@ from ducto.protocol.lowcode.manifest import Node
 from ducto.protocol.lowcode.normalization import normalizer
 from ducto.protocol.lowcode.pagination import PageResult, Paginator
 from ducto.protocol.lowcode.partitions import EXTRA_FIELDS, CombinedRouter, build_router
+from ducto.protocol.lowcode.query_properties import QueryProperties
 from ducto.protocol.lowcode.records import Decoder, RecordSelector, build_transformation
 from ducto.protocol.lowcode.request_options import RequestParts
 from ducto.protocol.lowcode.requester import HttpRequester
@@ -88,6 +89,10 @@ class DeclarativeStream:
             build_cursor_spec(incremental, config) if incremental is not None else None
         )
         self.schema_loader = build_schema_loader(node, self.name, ctx)
+        qp = self.requester.query_properties
+        self.query_properties = (
+            QueryProperties(qp[0], qp[1], config, build_stream, self.name) if qp is not None else None
+        )
         if self.selector.wants_normalization:
             self.selector.normalize = normalizer(self.schema_loader.load)
 
@@ -208,6 +213,48 @@ class DeclarativeStream:
         limits: ReadLimits,
         label: str,
     ) -> Iterator[dict[str, Any]]:
+        args: dict[str, Any] = {
+            "partition": partition,
+            "interval": interval,
+            "stream_slice": stream_slice,
+            "cursor": cursor,
+            "sink": sink,
+            "limits": limits,
+            "label": label,
+        }
+        qp = self.query_properties
+        if qp is None:
+            yield from self._read_pages(extra={}, **args)
+            return
+        chunks = qp.chunks()
+        if len(chunks) == 1 or not qp.merge_key:
+            for chunk in chunks:
+                yield from self._read_pages(extra={qp.param: ",".join(chunk)}, **args)
+            return
+        merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+        unkeyed: list[dict[str, Any]] = []
+        for chunk in chunks:
+            for record in self._read_pages(extra={qp.param: ",".join(chunk)}, **args):
+                key = qp.key_of(record)
+                if key is None:
+                    unkeyed.append(record)
+                else:
+                    merged.setdefault(key, {}).update(record)
+        yield from merged.values()
+        yield from unkeyed
+
+    def _read_pages(
+        self,
+        *,
+        extra: dict[str, Any],
+        partition: dict[str, Any],
+        interval: dict[str, Any],
+        stream_slice: dict[str, Any],
+        cursor: Cursor | None,
+        sink: TraceSink | None,
+        limits: ReadLimits,
+        label: str,
+    ) -> Iterator[dict[str, Any]]:
         token = self.paginator.initial_token()
         page_number = 0
         while True:
@@ -219,6 +266,7 @@ class DeclarativeStream:
                 if cursor is not None:
                     parts.merge(cursor.request_parts(interval))
             parts.merge(self.paginator.request_parts(token))
+            parts.params.update(extra)
             response = self.requester.send(parts, stream_slice, next_page_token, sink=sink, label=label)
             page_number += 1
             if response is None:  # ignored by the error handler

@@ -193,3 +193,37 @@ def test_conditional_streams() -> None:
     }
     assert [s.name for s in make_source(m, {}).streams()] == ["always"]
     assert [s.name for s in make_source(m, {"sandbox": True}).streams()] == ["always", "sandbox_only"]
+
+
+def test_body_mappings_with_a_type_key_are_data() -> None:
+    resolved = resolve_manifest(
+        {
+            "type": "DeclarativeSource",
+            "streams": [
+                {
+                    "$parameters": {"name": "s"},
+                    "retriever": {
+                        "requester": {"url_base": "http://x", "request_body_json": {"filter": {"type": "issue"}}}
+                    },
+                }
+            ],
+        }
+    )
+    assert resolved["streams"][0]["retriever"]["requester"]["request_body_json"] == {"filter": {"type": "issue"}}
+
+
+def test_typed_body_mappings_get_no_parameters() -> None:
+    resolved = resolve_manifest(
+        {
+            "type": "DeclarativeSource",
+            "streams": [
+                {
+                    "$parameters": {"name": "s", "path": "/p"},
+                    "retriever": {
+                        "requester": {"url_base": "http://x", "request_body_json": {"type": "search", "q": 1}}
+                    },
+                }
+            ],
+        }
+    )
+    assert resolved["streams"][0]["retriever"]["requester"]["request_body_json"] == {"type": "search", "q": 1}

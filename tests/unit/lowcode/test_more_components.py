@@ -197,3 +197,63 @@ def test_min_max_datetime_bounds(httpserver: HTTPServer, base: str) -> None:
         {"start_time": "2024-01-02", "end_time": "2024-01-02"},
         {"start_time": "2024-01-03", "end_time": "2024-01-03"},
     ]
+
+
+def test_query_properties_from_endpoint_chunked_and_merged(httpserver: HTTPServer, base: str) -> None:
+    httpserver.expect_request("/properties").respond_with_json(
+        {"results": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}
+    )
+    rows = {"1": {"a": "a1", "b": "b1", "c": "c1"}, "2": {"a": "a2", "b": "b2", "c": "c2"}}
+
+    def contacts(request: Request) -> Response:
+        wanted = request.args["properties"].split(",")
+        return Response(
+            json.dumps(
+                [
+                    {k: (key if k == "id" else v[k]) for k in wanted}
+                    for key, v in ((k, {**r, "id": k}) for k, r in rows.items())
+                ]
+            ),
+            content_type="application/json",
+        )
+
+    httpserver.expect_request("/contacts").respond_with_handler(contacts)
+    m = stream_manifest(
+        base,
+        {
+            "name": "contacts",
+            "retriever": {
+                "requester": {
+                    "path": "/contacts",
+                    "request_parameters": {
+                        "archived": "false",
+                        "properties": {
+                            "type": "QueryProperties",
+                            "property_list": {
+                                "type": "PropertiesFromEndpoint",
+                                "property_field_path": ["name"],
+                                "retriever": {
+                                    "requester": {"url_base": base, "path": "/properties"},
+                                    "record_selector": {"extractor": {"field_path": ["results"]}},
+                                },
+                            },
+                            "always_include_properties": ["id"],
+                            "property_chunking": {
+                                "type": "PropertyChunking",
+                                "property_limit_type": "property_count",
+                                "property_limit": 2,
+                                "record_merge_strategy": {"type": "GroupByKeyMergeStrategy", "key": "id"},
+                            },
+                        },
+                    },
+                },
+                "record_selector": {"extractor": {"field_path": []}},
+            },
+        },
+    )
+    records, _ = read_all(make_source(m), "contacts")
+    assert records == [{"id": "1", "a": "a1", "b": "b1", "c": "c1"}, {"id": "2", "a": "a2", "b": "b2", "c": "c2"}]
+    sent = [r.args.get("properties") for r, _ in httpserver.log if r.path == "/contacts"]
+    assert sent == ["id,a", "id,b", "id,c"]
+    assert all(r.args.get("archived") == "false" for r, _ in httpserver.log if r.path == "/contacts")
+    assert sum(r.path == "/properties" for r, _ in httpserver.log) == 1
