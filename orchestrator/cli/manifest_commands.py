@@ -90,10 +90,10 @@ def _check_spec_and_config(source: Any, config: dict[str, Any] | None, config_pa
         raise click.ClickException(f"config {config_path or '(none given)'}: {where}: {first.message}")
 
 
-def _build(manifest: str, config: dict[str, Any]) -> Any:
+def _build(manifest: str, config: dict[str, Any], *, resolve_dynamic: bool = True) -> Any:
     lowcode = _engine()
     try:
-        return lowcode.DeclarativeSource(Path(manifest), config)
+        return lowcode.DeclarativeSource(Path(manifest), config, resolve_dynamic=resolve_dynamic)
     except lowcode.LowCodeError as exc:
         raise click.ClickException(exc.message) from None
 
@@ -109,10 +109,12 @@ def manifest() -> None:
 def validate(manifest_path: str, config_path: str | None) -> None:
     """Check MANIFEST without calling the API (references, types, required fields, templates)."""
     config = _load_config(config_path)
-    source = _build(manifest_path, config)
+    source = _build(manifest_path, config, resolve_dynamic=False)
     _check_spec_and_config(source, config if config_path is not None else None, config_path)
     names = [s.name for s in source.streams()]
-    click.echo(f"OK: {len(names)} stream{'s' if len(names) != 1 else ''} ({', '.join(names)})")
+    dynamic = len(source.manifest.get("dynamic_streams") or [])
+    note = f"; {dynamic} dynamic stream definition(s), expanded at read time" if dynamic else ""
+    click.echo(f"OK: {len(names)} stream{'s' if len(names) != 1 else ''} ({', '.join(names)}){note}")
 
 
 class _TextPrinter:

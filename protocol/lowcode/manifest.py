@@ -53,6 +53,11 @@ DEFAULT_TYPES: Mapping[str, str] = {
     "QueryProperties.property_list": "PropertiesFromEndpoint",
     "QueryProperties.property_chunking": "PropertyChunking",
     "PropertyChunking.record_merge_strategy": "GroupByKeyMergeStrategy",
+    "HttpComponentsResolver.retriever": "SimpleRetriever",
+    "HttpComponentsResolver.components_mapping": "ComponentMappingDefinition",
+    "ConfigComponentsResolver.stream_config": "StreamConfig",
+    "ConfigComponentsResolver.components_mapping": "ComponentMappingDefinition",
+    "ParametrizedComponentsResolver.components_mapping": "ComponentMappingDefinition",
 }
 
 # Every component type the engine knows. A mapping whose `type` is something else (a request body
@@ -135,6 +140,12 @@ KNOWN_COMPONENT_TYPES = frozenset(
         "PredicateValidator",
         "ValidateAdheresToSchema",
         "AsyncRetriever",
+        "HttpComponentsResolver",
+        "ConfigComponentsResolver",
+        "ParametrizedComponentsResolver",
+        "StreamParametersDefinition",
+        "ComponentMappingDefinition",
+        "StreamConfig",
         "CustomRetriever",
         "DynamicDeclarativeStream",
     ]
@@ -165,7 +176,7 @@ _DATA_FIELDS = frozenset(
 )
 
 # Top-level keys that hold data, not components.
-_DATA_KEYS = frozenset({"definitions", "schemas", "metadata"})
+_DATA_KEYS = frozenset({"definitions", "schemas", "metadata", "dynamic_streams"})
 
 
 def load_manifest_text(text: str, source: str = "manifest") -> dict[str, Any]:
@@ -249,6 +260,11 @@ class _ReferenceResolver:
                 continue
             raise ManifestError(path, f"undefined reference {ref!r} (no {head!r} there)")
         return current
+
+
+def propagate(component: dict[str, Any], path: str, field_id: str) -> dict[str, Any]:
+    """Default types and `$parameters` for one component (dynamic streams are resolved late)."""
+    return _propagate(component, path, {}, field_id)
 
 
 def _propagate(

@@ -11,6 +11,7 @@ import requests
 
 from ducto.protocol.lowcode.config_rules import normalize_config
 from ducto.protocol.lowcode.context import BuildContext, RuntimeOptions
+from ducto.protocol.lowcode.dynamic_streams import resolve_dynamic_streams
 from ducto.protocol.lowcode.errors import CONFIG_ERROR, LowCodeError, ManifestError
 from ducto.protocol.lowcode.interpolation import InterpolatedBoolean
 from ducto.protocol.lowcode.manifest import Node, load_manifest_file, load_manifest_text, resolve_manifest
@@ -43,6 +44,7 @@ class DeclarativeSource:
         options: RuntimeOptions | None = None,
         base_dir: Path | None = None,
         on_config_update: Callable[[dict[str, Any]], None] | None = None,
+        resolve_dynamic: bool = True,
     ) -> None:
         raw, folder = load_manifest(manifest)
         self.raw_manifest = raw
@@ -65,17 +67,18 @@ class DeclarativeSource:
         )
         if migrated is not None and on_config_update is not None:
             on_config_update(migrated)
+        self.resolve_dynamic = resolve_dynamic
         self._streams = self._build_streams()
 
     def _check_top_level(self) -> None:
         m = self.manifest
         if m.get("type") != "DeclarativeSource":
             raise ManifestError("type", f"unknown type {m.get('type')!r} (expected DeclarativeSource)")
-        if m.get("dynamic_streams"):
-            raise ManifestError("dynamic_streams", "dynamic streams are not supported yet (expected streams)")
-        streams = m.get("streams")
-        if not isinstance(streams, list) or not streams:
+        streams = m.get("streams") or []
+        if not isinstance(streams, list) or not (streams or m.get("dynamic_streams")):
             raise ManifestError("streams", "missing required field (expected a list of streams)")
+        if not isinstance(m.get("dynamic_streams") or [], list):
+            raise ManifestError("dynamic_streams", "expected a list of DynamicDeclarativeStream")
         check = m.get("check")
         if check is not None:
             node = Node(check, "check")
@@ -100,7 +103,8 @@ class DeclarativeSource:
             return DeclarativeStream(node, self.ctx, build)
 
         seen: dict[str, str] = {}
-        for item, path in self._stream_items():
+        dynamic = resolve_dynamic_streams(self.manifest, self.config, build) if self.resolve_dynamic else []
+        for item, path in [*self._stream_items(), *dynamic]:
             stream = build(Node(item, path))
             if stream.name in seen:
                 raise ManifestError(f"{path}.name", f"duplicate stream name {stream.name!r} (also {seen[stream.name]})")
@@ -108,7 +112,7 @@ class DeclarativeSource:
             streams.append(stream)
         check = self.manifest.get("check") or {}
         for j, name in enumerate(check.get("stream_names") or []):
-            if name not in seen:
+            if name not in seen and (self.resolve_dynamic or not self.manifest.get("dynamic_streams")):
                 raise ManifestError(
                     f"check.stream_names[{j}]", f"unknown stream {name!r} (expected one of {', '.join(seen)})"
                 )
@@ -117,7 +121,7 @@ class DeclarativeSource:
     def _stream_items(self) -> list[tuple[dict[str, Any], str]]:
         """Stream definitions with their paths; ConditionalStreams contribute theirs when the condition holds."""
         items: list[tuple[dict[str, Any], str]] = []
-        for i, item in enumerate(self.manifest["streams"]):
+        for i, item in enumerate(self.manifest.get("streams") or []):
             path = f"streams[{i}]"
             if not isinstance(item, dict):
                 raise ManifestError(path, "expected a stream (a mapping)")
@@ -157,6 +161,8 @@ class DeclarativeSource:
     def check(self) -> tuple[bool, str | None]:
         """Read the first page of each `check.stream_names` stream; (ok, reason)."""
         check = self.manifest.get("check") or {}
+        if not self._streams:
+            return False, "the manifest resolves to no streams"
         names = check.get("stream_names") or [self._streams[0].name]
         for name in names:
             stream = self.stream(name)

@@ -257,3 +257,81 @@ def test_query_properties_from_endpoint_chunked_and_merged(httpserver: HTTPServe
     assert sent == ["id,a", "id,b", "id,c"]
     assert all(r.args.get("archived") == "false" for r, _ in httpserver.log if r.path == "/contacts")
     assert sum(r.path == "/properties" for r, _ in httpserver.log) == 1
+
+
+def test_dynamic_streams_from_config_and_from_an_endpoint(httpserver: HTTPServer, base: str) -> None:
+    httpserver.expect_request("/tables").respond_with_json(
+        {"tables": [{"id": "t1", "label": "Orders"}, {"id": "t2", "label": "Users"}]}
+    )
+    for table in ("t1", "t2", "sheet_a"):
+        httpserver.expect_request(f"/rows/{table}").respond_with_json({"rows": [{"table": table}]})
+    template = {
+        "type": "DeclarativeStream",
+        "name": "",
+        "primary_key": [],
+        "retriever": {
+            "type": "SimpleRetriever",
+            "requester": {"type": "HttpRequester", "url_base": base, "path": "/rows/placeholder"},
+            "record_selector": {
+                "type": "RecordSelector",
+                "extractor": {"type": "DpathExtractor", "field_path": ["rows"]},
+            },
+        },
+    }
+    m = {
+        "version": "6",
+        "type": "DeclarativeSource",
+        "check": {"stream_names": ["orders"]},
+        "dynamic_streams": [
+            {
+                "type": "DynamicDeclarativeStream",
+                "name": "tables",
+                "stream_template": template,
+                "components_resolver": {
+                    "type": "HttpComponentsResolver",
+                    "retriever": {
+                        "requester": {"url_base": base, "path": "/tables"},
+                        "record_selector": {"extractor": {"field_path": ["tables"]}},
+                    },
+                    "components_mapping": [
+                        {
+                            "type": "ComponentMappingDefinition",
+                            "field_path": ["name"],
+                            "value": "{{ components_values.label | lower }}",
+                        },
+                        {
+                            "type": "ComponentMappingDefinition",
+                            "field_path": ["retriever", "requester", "path"],
+                            "value": "/rows/{{ components_values.id }}",
+                        },
+                    ],
+                },
+            },
+            {
+                "type": "DynamicDeclarativeStream",
+                "name": "sheets",
+                "stream_template": template,
+                "components_resolver": {
+                    "type": "ConfigComponentsResolver",
+                    "stream_config": {"type": "StreamConfig", "configs_pointer": ["sheets"]},
+                    "components_mapping": [
+                        {
+                            "type": "ComponentMappingDefinition",
+                            "field_path": ["name"],
+                            "value": "{{ components_values.name }}",
+                        },
+                        {
+                            "type": "ComponentMappingDefinition",
+                            "field_path": ["retriever", "requester", "path"],
+                            "value": "/rows/{{ components_values.name }}",
+                        },
+                    ],
+                },
+            },
+        ],
+    }
+    source = make_source(m, {"sheets": [{"name": "sheet_a"}]})
+    assert [s.name for s in source.streams()] == ["orders", "users", "sheet_a"]
+    assert read_all(source, "users")[0] == [{"table": "t2"}]
+    assert read_all(source, "sheet_a")[0] == [{"table": "sheet_a"}]
+    assert source.check() == (True, None)
