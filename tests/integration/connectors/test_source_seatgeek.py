@@ -19,6 +19,15 @@ CONNECTOR = ROOT / "connectors" / "source-seatgeek"
 STREAMS = ["events", "event_details", "performers", "venues", "taxonomies"]
 
 
+def oracle_check(lines: list[bytes]) -> None:
+    """Every line parses as an Airbyte message with the reference models (airbyte-protocol-models)."""
+    from airbyte_protocol.models import AirbyteMessage
+
+    for line in lines:
+        if line.strip():
+            AirbyteMessage.parse_raw(line)
+
+
 def run_connector(
     args: list[str], tmp: Path, config: dict[str, Any] | None = None, catalog: Any = None, state: Any = None
 ) -> tuple[int, list[dict[str, Any]], str]:
@@ -30,6 +39,7 @@ def run_connector(
             argv += [f"--{name}", str(path)]
     env = {**os.environ, "PYTHONPATH": str(CONNECTOR), "DUCTO_LOWCODE_MAX_BACKOFF_SECONDS": "0.01"}
     proc = subprocess.run(argv, capture_output=True, env=env, timeout=120, check=False)
+    oracle_check(proc.stdout.splitlines())
     messages = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     return proc.returncode, messages, proc.stderr.decode()
 
