@@ -50,3 +50,5 @@ class BuildContext:
     session: requests.Session
     base_dir: Path | None = None
     on_config_update: Callable[[dict[str, Any]], None] | None = None
+    # Client-side call-rate policies (manifest `api_budget`); an ApiBudget, typed loosely to avoid a cycle.
+    api_budget: Any = None

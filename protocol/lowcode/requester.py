@@ -240,6 +240,8 @@ class HttpRequester:
         while True:
             response: requests.Response | None = None
             error: BaseException | None = None
+            if self.ctx.api_budget is not None:
+                self.ctx.api_budget.acquire(prepared)
             try:
                 response = self.ctx.session.send(prepared, timeout=self.ctx.options.request_timeout)
             except requests.RequestException as exc:

@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from ducto.protocol.lowcode.api_budget import ApiBudget
 from ducto.protocol.lowcode.config_rules import normalize_config
 from ducto.protocol.lowcode.context import BuildContext, RuntimeOptions
 from ducto.protocol.lowcode.dynamic_streams import resolve_dynamic_streams
@@ -67,6 +68,9 @@ class DeclarativeSource:
         )
         if migrated is not None and on_config_update is not None:
             on_config_update(migrated)
+        budget = self.manifest.get("api_budget")
+        if isinstance(budget, dict):
+            self.ctx.api_budget = ApiBudget(Node(budget, "api_budget"), self.config, self.ctx.options.sleep)
         self.resolve_dynamic = resolve_dynamic
         self._streams = self._build_streams()
 

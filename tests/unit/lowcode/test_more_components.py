@@ -335,3 +335,48 @@ def test_dynamic_streams_from_config_and_from_an_endpoint(httpserver: HTTPServer
     assert read_all(source, "users")[0] == [{"table": "t2"}]
     assert read_all(source, "sheet_a")[0] == [{"table": "sheet_a"}]
     assert source.check() == (True, None)
+
+
+def test_api_budget_fixed_window(httpserver: HTTPServer, base: str) -> None:
+    httpserver.expect_request("/p").respond_with_handler(
+        lambda r: Response(json.dumps([{"id": int(r.args.get("page", "0"))}] * 1), content_type="application/json")
+    )
+    m = stream_manifest(
+        base,
+        {
+            "name": "s",
+            "retriever": {
+                "requester": {"path": "/p"},
+                "record_selector": {"extractor": {"field_path": []}},
+                "paginator": {
+                    "type": "DefaultPaginator",
+                    "pagination_strategy": {
+                        "type": "CursorPagination",
+                        "cursor_value": "{{ last_record.id + 1 }}",
+                        "stop_condition": "{{ last_record.id >= 4 }}",
+                    },
+                    "page_token_option": {
+                        "type": "RequestOption",
+                        "inject_into": "request_parameter",
+                        "field_name": "page",
+                    },
+                },
+            },
+        },
+        api_budget={
+            "type": "HTTPAPIBudget",
+            "policies": [
+                {
+                    "type": "FixedWindowCallRatePolicy",
+                    "period": "PT10S",
+                    "call_limit": 2,
+                    "matchers": [{"method": "GET", "url_path_pattern": "^/p$"}],
+                }
+            ],
+        },
+    )
+    waits: list[float] = []
+    source = DeclarativeSource(m, {}, options=RuntimeOptions(sleep=waits.append))
+    assert [r["id"] for r in read_all(source, "s")[0]] == [0, 1, 2, 3, 4]
+    # 2 calls per 10 s: calls 3-4 wait for the first two to leave the window, call 5 for calls 3-4
+    assert 19.5 <= sum(waits) <= 20.5 and waits[0] >= 9.5
