@@ -20,7 +20,12 @@ SENSITIVE_HEADERS = frozenset(
         "x-access-token",
     }
 )
-_SECRET_KEY = re.compile(r"(pass(word)?|secret|token|api[_-]?key|credential|private[_-]?key|auth)", re.IGNORECASE)
+# Config keys whose values are masked even when the spec does not mark them (word parts, so "author" is not).
+_SECRET_KEY = re.compile(
+    r"(^|[_\-.])(password|passwd|pass|secret|token|apikey|api[_\-]?key|credentials?|private[_\-]?key|"
+    r"access[_\-]?key|auth)($|[_\-.])",
+    re.IGNORECASE,
+)
 
 TraceSink = Callable[[dict[str, Any]], None]
 
