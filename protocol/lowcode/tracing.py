@@ -23,7 +23,7 @@ SENSITIVE_HEADERS = frozenset(
 # Config keys whose values are masked even when the spec does not mark them (word parts, so "author" is not).
 _SECRET_KEY = re.compile(
     r"(^|[_\-.])(password|passwd|pass|secret|token|apikey|api[_\-]?key|credentials?|private[_\-]?key|"
-    r"access[_\-]?key|auth)($|[_\-.])",
+    r"access[_\-]?key|auth|authorization)($|[_\-.])",
     re.IGNORECASE,
 )
 
