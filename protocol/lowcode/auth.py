@@ -29,6 +29,7 @@ AUTHENTICATOR_TYPES = [
     "SessionTokenAuthenticator",
     "SelectiveAuthenticator",
     "JwtAuthenticator",
+    "LegacySessionTokenAuthenticator",
 ]
 
 
@@ -467,3 +468,79 @@ class JwtAuthenticator:
 
     def secrets(self) -> list[str]:
         return [v for v in (str(self.secret.eval(self.config) or ""), self._token) if v]
+
+
+class LegacySessionTokenAuthenticator:
+    """A session token in a header: given in the config (and validated) or obtained by logging in with
+    username and password at `login_url` (relative to the API base URL)."""
+
+    def __init__(
+        self, node: Node, config: dict[str, Any], session: requests.Session, api_url: Callable[[], str], timeout: float
+    ) -> None:
+        self.config = config
+        self.session = session
+        self.api_url = api_url
+        self.timeout = timeout
+        p = node.parameters
+
+        def interp(key: str, default: Any = None) -> Interpolated:
+            return Interpolated(node.raw(key, default), p, path=node.at(key), valid_types=(str,))
+
+        self.header = str(node.require("header", "the header carrying the session token"))
+        self.login_url = str(node.require("login_url", "the login path"))
+        self.validate_url = str(node.require("validate_session_url", "the path validating a session"))
+        self.response_key = str(node.require("session_token_response_key", "the token's key in the login response"))
+        self.session_token = interp("session_token")
+        self.username = interp("username")
+        self.password = interp("password", "")
+        self._token: str | None = None
+
+    def _url(self, path: str) -> str:
+        return self.api_url().rstrip("/") + "/" + path.lstrip("/")
+
+    def token(self) -> str:
+        if self._token is not None:
+            return self._token
+        given = self.session_token.eval(self.config)
+        try:
+            if given:
+                check = self.session.get(
+                    self._url(self.validate_url), headers={self.header: str(given)}, timeout=self.timeout
+                )
+                if not check.ok:
+                    raise HttpError(
+                        f"the session token was refused (HTTP {check.status_code})", CONFIG_ERROR, check.status_code
+                    )
+                self._token = str(given)
+                return self._token
+            username = self.username.eval(self.config)
+            if not username:
+                raise HttpError("set a session_token, or a username and password", CONFIG_ERROR)
+            login = self.session.post(
+                self._url(self.login_url),
+                timeout=self.timeout,
+                json={"username": username, "password": self.password.eval(self.config) or ""},
+            )
+        except requests.RequestException as exc:
+            raise HttpError(f"login failed: {type(exc).__name__}", TRANSIENT_ERROR) from None
+        if not login.ok:
+            raise HttpError(
+                f"login was refused (HTTP {login.status_code}): check username and password",
+                CONFIG_ERROR,
+                login.status_code,
+            )
+        try:
+            token = login.json().get(self.response_key)
+        except (ValueError, AttributeError):
+            token = None
+        if not token:
+            raise HttpError(f"the login response has no {self.response_key!r}", CONFIG_ERROR)
+        self._token = str(token)
+        return self._token
+
+    def apply(self, parts: RequestParts) -> None:
+        parts.headers[self.header] = self.token()
+
+    def secrets(self) -> list[str]:
+        values = [self._token, self.session_token.eval(self.config), self.password.eval(self.config)]
+        return [str(v) for v in values if v]

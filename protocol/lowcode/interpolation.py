@@ -125,7 +125,7 @@ class Interpolated:
                 return coerce(self.value, self.valid_types) if self.value != "" else self._default(config, context)
             return self.value if self.value is not None else self._default(config, context)
         rendered = self._render(self._template, self._names, self.value, config, context)
-        if rendered is None or rendered == "":
+        if rendered is None or rendered in {"", "None"}:
             return self._default(config, context)
         return coerce(rendered, self.valid_types)
 

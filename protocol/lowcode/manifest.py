@@ -85,6 +85,7 @@ KNOWN_COMPONENT_TYPES = frozenset(
         "BasicHttpAuthenticator",
         "OAuthAuthenticator",
         "JwtAuthenticator",
+        "LegacySessionTokenAuthenticator",
         "SessionTokenAuthenticator",
         "SelectiveAuthenticator",
         "ApiKey",

@@ -4,6 +4,7 @@ retries per the error handler, and reports what happened to the trace sink."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -16,6 +17,7 @@ from ducto.protocol.lowcode.auth import (
     BasicHttpAuthenticator,
     BearerAuthenticator,
     JwtAuthenticator,
+    LegacySessionTokenAuthenticator,
     NoAuth,
     OAuthAuthenticator,
     SelectiveAuthenticator,
@@ -37,7 +39,9 @@ BODY_TYPES = [
 ]
 
 
-def build_authenticator(node: Node | None, ctx: BuildContext) -> Authenticator:
+def build_authenticator(
+    node: Node | None, ctx: BuildContext, api_url: Callable[[], str] | None = None
+) -> Authenticator:
     if node is None:
         return NoAuth()
     kind = node.expect_type(AUTHENTICATOR_TYPES, "an authenticator")
@@ -54,6 +58,10 @@ def build_authenticator(node: Node | None, ctx: BuildContext) -> Authenticator:
         return OAuthAuthenticator(node, config, ctx.session, ctx.on_config_update)
     if kind == "JwtAuthenticator":
         return JwtAuthenticator(node, config)
+    if kind == "LegacySessionTokenAuthenticator":
+        return LegacySessionTokenAuthenticator(
+            node, config, ctx.session, api_url or (lambda: ""), ctx.options.request_timeout
+        )
     if kind == "SessionTokenAuthenticator":
         login_node = node.child("login_requester", required=True, expected="an HttpRequester")
         assert login_node is not None
@@ -64,7 +72,7 @@ def build_authenticator(node: Node | None, ctx: BuildContext) -> Authenticator:
             return response.json() if response is not None else {}
 
         return SessionTokenAuthenticator(node, config, do_login)
-    return SelectiveAuthenticator(node, config, lambda n: build_authenticator(n, ctx))
+    return SelectiveAuthenticator(node, config, lambda n: build_authenticator(n, ctx, api_url))
 
 
 class HttpRequester:
@@ -106,7 +114,11 @@ class HttpRequester:
         self.body_data: InterpolatedMapping | Interpolated | None = None
         self.body_text: Interpolated | None = None
         self._build_body(node)
-        self.authenticator = build_authenticator(node.child("authenticator", expected="an authenticator"), ctx)
+        self.authenticator = build_authenticator(
+            node.child("authenticator", expected="an authenticator"),
+            ctx,
+            lambda: str(self.url_base.eval(ctx.config) or self.url.eval(ctx.config) or ""),
+        )
         self.error_handler: ErrorHandler = build_error_handler(
             node.child("error_handler", expected="an error handler"), ctx.config
         )

@@ -26,6 +26,7 @@ def test_coercion_of_rendered_strings() -> None:
     assert ev("{{ parameters.p }}") == "param"
     assert ev("{{ config['missing'] }}") is None  # undefined renders empty -> no value
     assert Interpolated("{{ config['a']['b'] }}", default="fallback").eval({}) == "fallback"
+    assert Interpolated("{{ config.get('absent') }}", valid_types=(str,)).eval({}) is None  # renders "None"
 
 
 def test_context_aliases_and_unknown_variables() -> None:

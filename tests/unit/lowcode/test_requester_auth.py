@@ -283,3 +283,25 @@ def test_jwt_hs256(httpserver: HTTPServer, base: str) -> None:
     assert read_all(make_source(m, {"secret": "s3cret", "kid": "k1"}), "s")[0] == [
         {"iss": "ducto", "kid": "k1", "ttl": 600}
     ]
+
+
+def test_legacy_session_token_login_and_given_token(httpserver: HTTPServer, base: str) -> None:
+    httpserver.expect_request("/api/session", method="POST", json={"username": "u", "password": "p"}).respond_with_json(
+        {"id": "sess-9"}
+    )
+    httpserver.expect_request("/api/user/current", headers={"X-Session": "given-1"}).respond_with_json({"ok": True})
+    httpserver.expect_request("/api/cards", headers={"X-Session": "sess-9"}).respond_with_json({"data": [{"id": 1}]})
+    httpserver.expect_request("/api/cards", headers={"X-Session": "given-1"}).respond_with_json({"data": [{"id": 2}]})
+    auth = {
+        "type": "LegacySessionTokenAuthenticator",
+        "header": "X-Session",
+        "login_url": "session",
+        "validate_session_url": "user/current",
+        "session_token_response_key": "id",
+        "username": "{{ config.get('username') }}",
+        "password": "{{ config.get('password') }}",
+        "session_token": "{{ config.get('session_token') }}",
+    }
+    m = one_stream(base + "/api", {"path": "/cards", "authenticator": auth})
+    assert read_all(make_source(m, {"username": "u", "password": "p"}), "s")[0] == [{"id": 1}]
+    assert read_all(make_source(m, {"session_token": "given-1"}), "s")[0] == [{"id": 2}]
