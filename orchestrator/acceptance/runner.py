@@ -1,0 +1,299 @@
+"""How the suite runs the connector under test: a Docker image or a local command.
+
+Every command gets its JSON inputs as files (`--config F --catalog F --state F`), written to a fresh
+temporary folder; optional bytes go to stdin (for `write`). The answer is a `RunResult`: every
+stdout line decoded as JSON (lines that are not JSON objects are kept apart, they are a finding
+too), the exit code, stderr and the duration. A run that outlives its timeout is killed and
+reported as timed out, never left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ducto.protocol import json
+
+# Order in which input files are passed on the command line.
+FILE_ARGS = ("config", "catalog", "state")
+CONTAINER_INPUT_DIR = "/ducto-acceptance"
+CONTAINER_PREFIX = "ducto-acc-"
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What one connector command produced."""
+
+    command: str
+    messages: list[dict[str, Any]]
+    invalid_lines: list[tuple[int, str]]
+    exit_code: int | None
+    stderr: str
+    duration: float
+    timed_out: bool = False
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        """Every message of that envelope type (RECORD, STATE, TRACE, ...)."""
+        return [m for m in self.messages if m.get("type") == kind]
+
+    def payloads(self, kind: str, key: str) -> list[dict[str, Any]]:
+        """The payloads of every message of that type whose payload is an object."""
+        return [m[key] for m in self.messages if m.get("type") == kind and isinstance(m.get(key), dict)]
+
+    def traces(self, trace_type: str) -> list[dict[str, Any]]:
+        """TRACE payloads of one trace type (ERROR, STREAM_STATUS, ESTIMATE, ANALYTICS)."""
+        return [t for t in self.payloads("TRACE", "trace") if t.get("type") == trace_type]
+
+    def records(self) -> list[dict[str, Any]]:
+        """RECORD payloads in emission order."""
+        return self.payloads("RECORD", "record")
+
+    def stderr_tail(self, lines: int = 15) -> str:
+        """The last lines of stderr, for failure messages."""
+        tail = self.stderr.strip().splitlines()[-lines:]
+        return "\n".join(tail)
+
+    def describe_exit(self) -> str:
+        """`exit code N` or `timed out after Ns`."""
+        if self.timed_out:
+            return f"timed out after {self.duration:.0f}s"
+        return f"exit code {self.exit_code}"
+
+
+class ConnectorUnderTest(Protocol):
+    """A connector the suite can run: `run("read", {"config": {...}, "catalog": {...}})`."""
+
+    label: str
+
+    def run(
+        self,
+        command: str,
+        files: Mapping[str, Any] | None = None,
+        stdin: bytes | None = None,
+        timeout: float | None = None,
+    ) -> RunResult:
+        """Run one protocol command and collect everything it wrote."""
+        ...
+
+    def image(self) -> ImageInfo | None:
+        """The Docker image's metadata, or None when the connector is not an image."""
+        ...
+
+
+@dataclass(slots=True)
+class ImageInfo:
+    """What `docker image inspect` says about a connector image."""
+
+    name: str
+    entrypoint: list[str]
+    cmd: list[str]
+    env: dict[str, str]
+    labels: dict[str, str]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_output(stdout: bytes) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    """Split a connector's stdout into JSON message objects and the lines that are not messages."""
+    messages: list[dict[str, Any]] = []
+    invalid: list[tuple[int, str]] = []
+    for line_no, raw in enumerate(stdout.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError:
+            invalid.append((line_no, raw[:200].decode("utf-8", "replace")))
+            continue
+        if isinstance(obj, dict) and isinstance(obj.get("type"), str):
+            messages.append(obj)
+        else:
+            invalid.append((line_no, raw[:200].decode("utf-8", "replace")))
+    return messages, invalid
+
+
+@contextmanager
+def _input_files(files: Mapping[str, Any] | None) -> Iterator[tuple[Path, list[tuple[str, str]]]]:
+    """Write each input as NAME.json in a temporary folder readable by a container's user."""
+    folder = Path(tempfile.mkdtemp(prefix="ducto-acc-"))
+    try:
+        folder.chmod(0o755)
+        written: list[tuple[str, str]] = []
+        names = sorted(files or {}, key=lambda n: (FILE_ARGS.index(n) if n in FILE_ARGS else len(FILE_ARGS), n))
+        for name in names:
+            path = folder / f"{name}.json"
+            path.write_bytes(json.dumps((files or {})[name]))
+            path.chmod(0o644)
+            written.append((name, path.name))
+        yield folder, written
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _communicate(
+    proc: subprocess.Popen[bytes], stdin: bytes | None, timeout: float | None, on_timeout: Any
+) -> tuple[bytes, bytes, bool]:
+    try:
+        out, err = proc.communicate(stdin, timeout=timeout)
+        return out, err, False
+    except subprocess.TimeoutExpired:
+        on_timeout()
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        return out, err, True
+
+
+class ProcessConnector:
+    """A connector run as a local command (e.g. `python -m toy_connector`)."""
+
+    def __init__(self, argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: str | None = None) -> None:
+        self.argv = list(argv)
+        self.env = {**os.environ, **(env or {})}
+        self.cwd = cwd
+        self.label = shlex.join(self.argv)
+
+    def run(
+        self,
+        command: str,
+        files: Mapping[str, Any] | None = None,
+        stdin: bytes | None = None,
+        timeout: float | None = None,
+    ) -> RunResult:
+        """Run `argv command --NAME FILE...` and wait for it (killing its process group on timeout)."""
+        with _input_files(files) as (folder, written):
+            args = [command]
+            for name, filename in written:
+                args += [f"--{name}", str(folder / filename)]
+            started = time.monotonic()
+            try:
+                proc = subprocess.Popen(
+                    [*self.argv, *args],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=self.env,
+                    cwd=self.cwd,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                return RunResult(command, [], [], None, f"could not start {self.label}: {exc}", 0.0)
+
+            def kill_group() -> None:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+            out, err, timed_out = _communicate(proc, stdin or b"", timeout, kill_group)
+            duration = time.monotonic() - started
+        messages, invalid = parse_output(out)
+        exit_code = None if timed_out else proc.returncode
+        return RunResult(command, messages, invalid, exit_code, err.decode("utf-8", "replace"), duration, timed_out)
+
+    def image(self) -> ImageInfo | None:
+        """A local command has no image."""
+        return None
+
+
+class DockerError(RuntimeError):
+    """Docker could not do what was asked (no engine, no such image)."""
+
+
+def inspect_image(image: str, docker: str = "docker") -> ImageInfo:
+    """Read ENTRYPOINT, CMD, ENV and labels of a local image (`docker image inspect`)."""
+    try:
+        proc = subprocess.run([docker, "image", "inspect", image], capture_output=True, timeout=60, check=False)
+    except FileNotFoundError:
+        raise DockerError("the `docker` command was not found; install Docker or use --command") from None
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise DockerError(f"cannot inspect image {image!r}: {detail[-1] if detail else 'unknown error'}")
+    data = json.loads(proc.stdout)
+    config = (data[0] if data else {}).get("Config") or {}
+    env: dict[str, str] = {}
+    for item in config.get("Env") or []:
+        key, _, value = item.partition("=")
+        env[key] = value
+    return ImageInfo(
+        name=image,
+        entrypoint=list(config.get("Entrypoint") or []),
+        cmd=list(config.get("Cmd") or []),
+        env=env,
+        labels=dict(config.get("Labels") or {}),
+    )
+
+
+class DockerConnector:
+    """A connector image run with `docker run --rm -i`, its inputs mounted read-only.
+
+    The image's ENTRYPOINT receives the command and its `--NAME /ducto-acceptance/NAME.json`
+    arguments, as Airbyte runs connectors.
+    """
+
+    def __init__(
+        self,
+        image: str,
+        *,
+        docker: str = "docker",
+        env: Mapping[str, str] | None = None,
+        network: str | None = None,
+    ) -> None:
+        self.image_name = image
+        self.docker = docker
+        self.env = dict(env or {})
+        self.network = network
+        self.label = image
+        self._info: ImageInfo | None = None
+
+    def image(self) -> ImageInfo:
+        """The inspected image (cached)."""
+        if self._info is None:
+            self._info = inspect_image(self.image_name, self.docker)
+        return self._info
+
+    def run(
+        self,
+        command: str,
+        files: Mapping[str, Any] | None = None,
+        stdin: bytes | None = None,
+        timeout: float | None = None,
+    ) -> RunResult:
+        """Run one command in a fresh container; on timeout the container is killed."""
+        name = f"{CONTAINER_PREFIX}{uuid.uuid4().hex[:12]}"
+        with _input_files(files) as (folder, written):
+            argv = [self.docker, "run", "--rm", "-i", "--name", name, "-v", f"{folder}:{CONTAINER_INPUT_DIR}:ro"]
+            if self.network:
+                argv += ["--network", self.network]
+            for key, value in self.env.items():
+                argv += ["-e", f"{key}={value}"]
+            argv.append(self.image_name)
+            argv.append(command)
+            for arg_name, filename in written:
+                argv += [f"--{arg_name}", f"{CONTAINER_INPUT_DIR}/{filename}"]
+            started = time.monotonic()
+            try:
+                proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            except FileNotFoundError:
+                raise DockerError("the `docker` command was not found; install Docker or use --command") from None
+
+            def kill_container() -> None:
+                subprocess.run([self.docker, "kill", name], capture_output=True, timeout=30, check=False)
+
+            out, err, timed_out = _communicate(proc, stdin or b"", timeout, kill_container)
+            duration = time.monotonic() - started
+        messages, invalid = parse_output(out)
+        exit_code = None if timed_out else proc.returncode
+        return RunResult(command, messages, invalid, exit_code, err.decode("utf-8", "replace"), duration, timed_out)

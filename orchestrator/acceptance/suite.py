@@ -1,0 +1,148 @@
+"""Building the list of test cases from a config, filtering them, and running them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ducto.orchestrator.acceptance import checks_discovery, checks_read, checks_spec, checks_sync
+from ducto.orchestrator.acceptance.config import GROUPS, AcceptanceConfig, ConfigFileError, TestEntry
+from ducto.orchestrator.acceptance.framework import (
+    CheckFailed,
+    CheckSkipped,
+    Context,
+    Outcome,
+    TestCase,
+    fail,
+    run_case,
+    skip,
+)
+from ducto.orchestrator.acceptance.inputs import configured_catalog, stream_name
+from ducto.orchestrator.acceptance.keyword import matches
+
+
+def _label(entries: list[TestEntry], entry: TestEntry) -> str | None:
+    return str(entry.index) if len(entries) > 1 else None
+
+
+def _streams_or_case(
+    ctx: Context, entry: TestEntry, label: str | None, incremental: bool
+) -> tuple[list[str], list[TestCase]]:
+    """The streams an entry reads, or a single case reporting why they could not be listed."""
+    ctx.deadline = time.monotonic() + (ctx.timeout_override or entry.timeout)
+    try:
+        catalog = configured_catalog(ctx, entry, incremental=incremental)
+        return [stream_name(cs) for cs in catalog["streams"]], []
+    except (CheckFailed, CheckSkipped, ConfigFileError) as exc:
+        error = exc
+    finally:
+        ctx.deadline = None
+
+    def report(_: Context) -> None:
+        if isinstance(error, CheckSkipped):
+            skip(str(error))
+        if isinstance(error, ConfigFileError):
+            raise error
+        fail(f"cannot list the streams to test: {error}")
+
+    return [], [TestCase(entry.group, "test_catalog", report, entry.timeout, entry, None, label)]
+
+
+def _bypassed(group: str, reason: str) -> TestCase:
+    def bypass(_: Context) -> None:
+        skip(f"bypassed: {reason}")
+
+    return TestCase(group, "bypassed", bypass, 1.0)
+
+
+def build_cases(ctx: Context) -> list[TestCase]:
+    """Every test case the config asks for, in group order (discovery may run to list streams)."""
+    cfg = ctx.config
+    out: list[TestCase] = []
+    for group_name in GROUPS:
+        group = cfg.groups.get(group_name)
+        if group is None:
+            if cfg.high and group_name in GROUPS:
+                out.append(_missing_group(group_name))
+            continue
+        if group.bypass_reason:
+            out.append(_bypassed(group_name, group.bypass_reason))
+            continue
+        for entry in group.tests:
+            label = _label(group.tests, entry)
+            if group_name == "spec":
+                out += checks_spec.cases(ctx, entry, label)
+            elif group_name == "connection":
+                out += checks_discovery.connection_cases(ctx, entry, label)
+            elif group_name == "discovery":
+                out += checks_discovery.discovery_cases(ctx, entry, label)
+            elif group_name in ("basic_read", "full_refresh", "incremental"):
+                streams, problem = _streams_or_case(ctx, entry, label, group_name == "incremental")
+                out += problem
+                if group_name == "basic_read":
+                    out += checks_read.cases(ctx, entry, label, streams)
+                elif group_name == "full_refresh":
+                    out += checks_sync.full_refresh_cases(ctx, entry, label, streams)
+                else:
+                    out += checks_sync.incremental_cases(ctx, entry, label, streams)
+                    if not streams and not problem:
+                        out.append(_no_incremental(entry, label))
+    return out
+
+
+def _missing_group(group: str) -> TestCase:
+    def missing(_: Context) -> None:
+        fail(f"test_strictness_level: high needs acceptance_tests.{group} (tests or a bypass_reason)")
+
+    return TestCase(group, "configured", missing, 1.0)
+
+
+def _no_incremental(entry: TestEntry, label: str | None) -> TestCase:
+    def none(_: Context) -> None:
+        skip("no stream is read incrementally (no stream supports incremental, or the catalog selects none)")
+
+    return TestCase("incremental", "test_incremental_streams", none, 1.0, entry, None, label)
+
+
+@dataclass
+class SuiteResult:
+    """Outcomes in order, plus the config warnings."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed or errored (skips are fine)."""
+        return all(o.status in ("passed", "skipped") for o in self.outcomes)
+
+    def counts(self) -> dict[str, int]:
+        """How many passed, failed, skipped, errored."""
+        out = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
+        for o in self.outcomes:
+            out[o.status] += 1
+        return out
+
+
+def select(cases: Iterable[TestCase], keyword: str | None) -> list[TestCase]:
+    """Cases whose id matches a `-k` expression."""
+    return [c for c in cases if keyword is None or matches(keyword, c.id)]
+
+
+def run_suite(
+    ctx: Context,
+    keyword: str | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> SuiteResult:
+    """Build, filter and run every case; `on_outcome` sees each result as it comes."""
+    started = time.monotonic()
+    result = SuiteResult(warnings=list(ctx.config.warnings))
+    for case in select(build_cases(ctx), keyword):
+        outcome = run_case(ctx, case)
+        result.outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    result.duration = time.monotonic() - started
+    return result
