@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from typing import Any
 
 import jsonschema
@@ -48,7 +49,15 @@ def test_check(ctx: Context, entry: TestEntry) -> None:
 def connection_cases(ctx: Context, entry: TestEntry, label: str | None) -> list[TestCase]:
     """The connection test of one entry."""
     return [
-        TestCase("connection", f"test_check_{entry.status}", lambda c: test_check(c, entry), entry.timeout, entry, None, label)
+        TestCase(
+            "connection",
+            f"test_check_{entry.status}",
+            lambda c: test_check(c, entry),
+            entry.timeout,
+            entry,
+            None,
+            label,
+        )
     ]
 
 
@@ -166,6 +175,4 @@ def discovery_cases(ctx: Context, entry: TestEntry, label: str | None) -> list[T
         ("test_cursors_exist_in_schema", test_cursors_exist_in_schema),
         ("test_primary_keys_exist_in_schema", test_primary_keys_exist_in_schema),
     ]
-    return [
-        TestCase("discovery", name, (lambda c, f=func: f(c, entry)), t, entry, None, label) for name, func in checks
-    ]
+    return [TestCase("discovery", name, partial(func, entry=entry), t, entry, None, label) for name, func in checks]

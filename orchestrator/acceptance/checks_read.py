@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 import jsonschema
@@ -42,10 +43,12 @@ def records_by_stream(result: RunResult) -> dict[str, list[dict[str, Any]]]:
 
 
 def _configured(ctx: Context, entry: TestEntry, stream: str) -> dict[str, Any]:
-    for cs in configured_catalog(ctx, entry)["streams"]:
-        if stream_name(cs) == stream:
-            return cs
-    fail(f"stream {stream} is not in the configured catalog")
+    found: dict[str, Any] | None = next(
+        (cs for cs in configured_catalog(ctx, entry)["streams"] if stream_name(cs) == stream), None
+    )
+    if found is None:
+        fail(f"stream {stream} is not in the configured catalog")
+    return found
 
 
 def test_read(ctx: Context, entry: TestEntry) -> None:
@@ -55,8 +58,10 @@ def test_read(ctx: Context, entry: TestEntry) -> None:
         fail(f"the read failed\n{describe_failure(result)}")
     if result.invalid_lines:
         lines = [f"line {n}: {text}" for n, text in result.invalid_lines]
-        fail("stdout carries lines that are not protocol messages (logs belong on stderr or in LOG messages):"
-             + summarize(lines, 5))
+        fail(
+            "stdout carries lines that are not protocol messages (logs belong on stderr or in LOG messages):"
+            + summarize(lines, 5)
+        )
     problems = []
     configured = {stream_name(cs) for cs in configured_catalog(ctx, entry)["streams"]}
     for i, r in enumerate(result.records()):
@@ -100,8 +105,9 @@ def test_records_match_schema(ctx: Context, entry: TestEntry, stream: str) -> No
         validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)(schema)
     except Exception as exc:
         fail(f"the stream's json_schema cannot be used: {exc}")
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-    errors, extra_columns = [], set()
+    props: dict[str, Any] = schema["properties"] if isinstance(schema.get("properties"), dict) else {}
+    errors: list[str] = []
+    extra_columns: set[str] = set()
     for i, r in enumerate(records):
         data = r.get("data")
         for err in validator.iter_errors(data):
@@ -115,8 +121,10 @@ def test_records_match_schema(ctx: Context, entry: TestEntry, stream: str) -> No
     if errors:
         fail(f"{stream}: records do not match the stream's json_schema:" + summarize(errors))
     if extra_columns:
-        fail(f"{stream}: records carry columns the schema does not declare (fail_on_extra_columns): "
-             f"{sorted(extra_columns)}")
+        fail(
+            f"{stream}: records carry columns the schema does not declare (fail_on_extra_columns): "
+            f"{sorted(extra_columns)}"
+        )
 
 
 def test_primary_keys_present(ctx: Context, entry: TestEntry, stream: str) -> None:
@@ -170,7 +178,9 @@ def test_expected_records(ctx: Context, entry: TestEntry, stream: str) -> None:
     if expected is None:
         skip(f"{er.path.name} lists no records for this stream")
     ignored = [f.name for f in entry.ignored_fields.get(stream, [])]
-    actual = [r["data"] for r in records_by_stream(read_run(ctx, entry)).get(stream, []) if isinstance(r.get("data"), dict)]
+    actual = [
+        r["data"] for r in records_by_stream(read_run(ctx, entry)).get(stream, []) if isinstance(r.get("data"), dict)
+    ]
     pk = primary_key_of(_configured(ctx, entry, stream))
 
     def norm(rec: dict[str, Any], like: dict[str, Any] | None = None) -> str:
@@ -188,8 +198,10 @@ def test_expected_records(ctx: Context, entry: TestEntry, stream: str) -> None:
             if got is None:
                 missing.append(f"key {list(key)}")
             elif norm(got, exp) != norm(exp):
-                differing.append(f"key {list(key)}: expected {short(drop_fields(exp, ignored), 200)}\n"
-                                 f"    got      {short(drop_fields(got, ignored), 200)}")
+                differing.append(
+                    f"key {list(key)}: expected {short(drop_fields(exp, ignored), 200)}\n"
+                    f"    got      {short(drop_fields(got, ignored), 200)}"
+                )
         if missing:
             fail(f"{stream}: {len(missing)} expected record(s) were not read:" + summarize(missing))
         if differing:
@@ -207,13 +219,17 @@ def test_expected_records(ctx: Context, entry: TestEntry, stream: str) -> None:
             if i >= len(actual):
                 fail(f"{stream}: only {len(actual)} record(s) read, {len(expected)} expected")
             if norm(actual[i], exp) != norm(exp):
-                fail(f"{stream}: record {i} differs (exact_order: true)\n  expected {short(exp)}\n  got      "
-                     f"{short(actual[i])}")
+                fail(
+                    f"{stream}: record {i} differs (exact_order: true)\n  expected {short(exp)}\n  got      "
+                    f"{short(actual[i])}"
+                )
     else:
         actual_set = {norm(a) for a in actual} if not er.extra_fields else None
         missing = []
         for exp in expected:
-            found = (norm(exp) in actual_set) if actual_set is not None else any(norm(a, exp) == norm(exp) for a in actual)
+            found = (
+                (norm(exp) in actual_set) if actual_set is not None else any(norm(a, exp) == norm(exp) for a in actual)
+            )
             if not found:
                 missing.append(short(exp, 200))
         if missing:
@@ -299,7 +315,9 @@ def test_trace_on_unknown_stream(ctx: Context, entry: TestEntry) -> None:
     }
     result = ctx.run("read", {"config": connector_config(ctx, entry.config_path), "catalog": catalog})
     if not result.traces("ERROR"):
-        fail(f"reading an unknown stream should emit a TRACE ERROR, the source emitted none\n{describe_failure(result)}")
+        fail(
+            f"reading an unknown stream should emit a TRACE ERROR, the source emitted none\n{describe_failure(result)}"
+        )
     if result.of_type("RECORD"):
         fail("reading an unknown stream emitted records")
 
@@ -330,11 +348,18 @@ def cases(ctx: Context, entry: TestEntry, label: str | None, streams: list[str])
     t = entry.timeout
     out = [
         TestCase("basic_read", "test_read", lambda c: test_read(c, entry), t, entry, None, label),
-        TestCase("basic_read", "test_trace_on_unknown_stream", lambda c: test_trace_on_unknown_stream(c, entry), t,
-                 entry, None, label),
+        TestCase(
+            "basic_read",
+            "test_trace_on_unknown_stream",
+            lambda c: test_trace_on_unknown_stream(c, entry),
+            t,
+            entry,
+            None,
+            label,
+        ),
         TestCase("basic_read", "test_strictness", lambda c: test_strictness(c, entry), t, entry, None, label),
     ]
     for stream in streams:
         for name, func in STREAM_CHECKS:
-            out.append(TestCase("basic_read", name, (lambda c, f=func, s=stream: f(c, entry, s)), t, entry, stream, label))
+            out.append(TestCase("basic_read", name, partial(func, entry=entry, stream=stream), t, entry, stream, label))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 from ducto.orchestrator.acceptance.compare import canonical, cursor_lt, cursor_max, drop_fields
@@ -27,10 +28,10 @@ MAX_CHECKPOINTS = 3
 
 
 def _stream_of(catalog: dict[str, Any], stream: str) -> dict[str, Any]:
-    for cs in catalog["streams"]:
-        if stream_name(cs) == stream:
-            return cs
-    fail(f"stream {stream} is not in the configured catalog")
+    found: dict[str, Any] | None = next((cs for cs in catalog["streams"] if stream_name(cs) == stream), None)
+    if found is None:
+        fail(f"stream {stream} is not in the configured catalog")
+    return found
 
 
 def _ok(result: RunResult, what: str) -> RunResult:
@@ -55,9 +56,8 @@ def _two_full_reads(ctx: Context, entry: TestEntry) -> tuple[RunResult, RunResul
     catalog = _full_refresh_catalog(ctx, entry)
     files = {"config": connector_config(ctx, entry.config_path), "catalog": catalog}
     first = _ok(ctx.run("read", files, tag="full_refresh-1"), "the first full refresh read")
-    if "full_refresh-2-started" not in ctx._memo:
-        time.sleep(1.0)  # emitted_at has millisecond precision; make the second read visibly later
-        ctx._memo["full_refresh-2-started"] = ("ok", True)
+    # emitted_at has millisecond precision: make sure the second read is visibly later
+    ctx.memo("full_refresh-pause", lambda: time.sleep(1.0))
     second = _ok(ctx.run("read", files, tag="full_refresh-2"), "the second full refresh read")
     return first, second
 
@@ -72,8 +72,10 @@ def test_sequential_reads(ctx: Context, entry: TestEntry, stream: str) -> None:
     if not r2:
         fail(f"{stream}: the second read emitted no records, the first read emitted {len(r1)}")
     if max(r["emitted_at"] for r in r1) >= min(r["emitted_at"] for r in r2):
-        fail(f"{stream}: emitted_at does not increase between reads (records of the second read are stamped no "
-             "later than the first's)")
+        fail(
+            f"{stream}: emitted_at does not increase between reads (records of the second read are stamped no "
+            "later than the first's)"
+        )
     pk = primary_key_of(_stream_of(_full_refresh_catalog(ctx, entry), stream))
     ignored = [f.name for f in entry.ignored_fields.get(stream, [])]
     if pk:
@@ -82,12 +84,17 @@ def test_sequential_reads(ctx: Context, entry: TestEntry, stream: str) -> None:
         what = "records (by primary key)"
     else:
         set2 = {canonical(drop_fields(r["data"], ignored)) for r in r2}
-        missing = [short(drop_fields(r["data"], ignored), 200) for r in r1
-                   if canonical(drop_fields(r["data"], ignored)) not in set2]
+        missing = [
+            short(drop_fields(r["data"], ignored), 200)
+            for r in r1
+            if canonical(drop_fields(r["data"], ignored)) not in set2
+        ]
         what = "records" + (f" (ignoring {ignored})" if ignored else "")
     if missing:
-        fail(f"{stream}: {len(missing)} {what} of the first read are missing from the second; two full refresh "
-             "reads must give the same records:" + summarize(missing))
+        fail(
+            f"{stream}: {len(missing)} {what} of the first read are missing from the second; two full refresh "
+            "reads must give the same records:" + summarize(missing)
+        )
 
 
 # --- incremental ----------------------------------------------------------------------------
@@ -111,7 +118,9 @@ def test_two_sequential_reads(ctx: Context, entry: TestEntry, stream: str) -> No
     config = connector_config(ctx, entry.config_path)
     first = _ok(ctx.run("read", {"config": config, "catalog": catalog}, tag="incremental-1"), "the first read")
     records1 = [r for r in first.records() if r.get("stream") == stream]
-    states1 = [s for s in first.payloads("STATE", "state") if state_stream_name(s) == stream or s.get("type") == "GLOBAL"]
+    states1 = [
+        s for s in first.payloads("STATE", "state") if state_stream_name(s) == stream or s.get("type") == "GLOBAL"
+    ]
     if not states1:
         fail(f"{stream}: the first incremental read emitted no STATE for this stream")
     if not records1:
@@ -121,14 +130,21 @@ def test_two_sequential_reads(ctx: Context, entry: TestEntry, stream: str) -> No
         fail(f"{stream}: no record of the first read has a value at the cursor {'/'.join(cursor)}")
     reached = cursor_max(values1)
     state = state_input(first.payloads("STATE", "state"))
-    second = _ok(ctx.run("read", {"config": config, "catalog": catalog, "state": state}, tag="incremental-2"),
-                 "the read from the final state")
+    second = _ok(
+        ctx.run("read", {"config": config, "catalog": catalog, "state": state}, tag="incremental-2"),
+        "the read from the final state",
+    )
     records2 = [r for r in second.records() if r.get("stream") == stream]
-    older = [f"record {i}: {'/'.join(cursor)}={short(v, 80)}" for i, v in enumerate(_cursor_values(records2, cursor))
-             if v is not None and cursor_lt(v, reached)]
+    older = [
+        f"record {i}: {'/'.join(cursor)}={short(v, 80)}"
+        for i, v in enumerate(_cursor_values(records2, cursor))
+        if v is not None and cursor_lt(v, reached)
+    ]
     if older:
-        fail(f"{stream}: the read from the final state re-emitted {len(older)} record(s) older than the cursor "
-             f"reached by the first read ({short(reached, 80)}):" + summarize(older))
+        fail(
+            f"{stream}: the read from the final state re-emitted {len(older)} record(s) older than the cursor "
+            f"reached by the first read ({short(reached, 80)}):" + summarize(older)
+        )
     nulls = sum(1 for v in _cursor_values(records2, cursor) if v is None)
     if nulls:
         fail(f"{stream}: {nulls} record(s) of the read from state have no cursor value")
@@ -169,19 +185,25 @@ def test_read_from_checkpoints(ctx: Context, entry: TestEntry, stream: str) -> N
     pk = primary_key_of(_stream_of(catalog, stream))
     for n, (rest, st) in enumerate(sampled, start=1):
         state = [{"type": "STREAM", "stream": st["stream"]}]
-        resumed = _ok(ctx.run("read", {"config": config, "catalog": catalog, "state": state},
-                              tag=f"checkpoint-{stream}-{n}"), f"the read from checkpoint {n}")
+        resumed = _ok(
+            ctx.run("read", {"config": config, "catalog": catalog, "state": state}, tag=f"checkpoint-{stream}-{n}"),
+            f"the read from checkpoint {n}",
+        )
         got = [r for r in resumed.records() if r.get("stream") == stream]
         if len(got) < rest:
-            fail(f"{stream}: resuming from checkpoint {n} of {len(sampled)} ({short(st['stream'].get('stream_state'))}) "
-                 f"emitted {len(got)} record(s), but {rest} were emitted after that checkpoint in the full read")
+            fail(
+                f"{stream}: resuming from checkpoint {n} of {len(sampled)} ({short(st['stream'].get('stream_state'))}) "
+                f"emitted {len(got)} record(s), but {rest} were emitted after that checkpoint in the full read"
+            )
         if pk:
-            after = records[len(records) - rest:]
+            after = records[len(records) - rest :]
             keys = {record_key(r["data"], pk) for r in got}
             lost = [f"key {list(record_key(r['data'], pk))}" for r in after if record_key(r["data"], pk) not in keys]
             if lost:
-                fail(f"{stream}: resuming from checkpoint {n} lost {len(lost)} record(s) emitted after it:"
-                     + summarize(lost))
+                fail(
+                    f"{stream}: resuming from checkpoint {n} lost {len(lost)} record(s) emitted after it:"
+                    + summarize(lost)
+                )
 
 
 def _future_state(ctx: Context, entry: TestEntry) -> list[dict[str, Any]]:
@@ -213,27 +235,42 @@ def test_future_state(ctx: Context, entry: TestEntry, stream: str) -> None:
         missing = {m.name: m for m in entry.future_state_missing_streams}
         if stream in missing:
             skip(f"declared in future_state.missing_streams ({missing[stream].bypass_reason or 'no reason'})")
-        fail(f"{stream}: the future_state file has no state for this stream; add one or declare it in "
-             "future_state.missing_streams")
+        fail(
+            f"{stream}: the future_state file has no state for this stream; add one or declare it in "
+            "future_state.missing_streams"
+        )
     catalog = _incremental_catalog(ctx, entry)
     config = connector_config(ctx, entry.config_path)
-    result = _ok(ctx.run("read", {"config": config, "catalog": catalog, "state": states}, tag="future"),
-                 "the read from the future state")
+    result = _ok(
+        ctx.run("read", {"config": config, "catalog": catalog, "state": states}, tag="future"),
+        "the read from the future state",
+    )
     records = [r for r in result.records() if r.get("stream") == stream]
     if records:
-        fail(f"{stream}: reading from a far-future state emitted {len(records)} record(s), e.g. "
-             f"{short(records[0].get('data'), 200)}")
+        fail(
+            f"{stream}: reading from a far-future state emitted {len(records)} record(s), e.g. "
+            f"{short(records[0].get('data'), 200)}"
+        )
     mine = [s for s in result.payloads("STATE", "state") if state_stream_name(s) == stream or s.get("type") == "GLOBAL"]
     if not mine:
-        fail(f"{stream}: reading from a far-future state emitted no STATE for the stream (emit one even when "
-             "there is nothing new)")
+        fail(
+            f"{stream}: reading from a far-future state emitted no STATE for the stream (emit one even when "
+            "there is nothing new)"
+        )
 
 
 def full_refresh_cases(ctx: Context, entry: TestEntry, label: str | None, streams: list[str]) -> list[TestCase]:
     """Per-stream full refresh tests."""
     return [
-        TestCase("full_refresh", "test_sequential_reads", (lambda c, s=s: test_sequential_reads(c, entry, s)),
-                 entry.timeout, entry, s, label)
+        TestCase(
+            "full_refresh",
+            "test_sequential_reads",
+            partial(test_sequential_reads, entry=entry, stream=s),
+            entry.timeout,
+            entry,
+            s,
+            label,
+        )
         for s in streams
     ]
 
@@ -247,6 +284,7 @@ def incremental_cases(ctx: Context, entry: TestEntry, label: str | None, streams
             ("test_read_from_checkpoints", test_read_from_checkpoints),
             ("test_future_state", test_future_state),
         ):
-            out.append(TestCase("incremental", name, (lambda c, f=func, s=s: f(c, entry, s)), entry.timeout, entry, s,
-                                label))
+            out.append(
+                TestCase("incremental", name, partial(func, entry=entry, stream=s), entry.timeout, entry, s, label)
+            )
     return out

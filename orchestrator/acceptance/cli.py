@@ -22,9 +22,7 @@ from ducto.orchestrator.acceptance.runner import (
 from ducto.orchestrator.acceptance.suite import build_cases, run_suite, select
 
 
-def make_connector(
-    image: str | None, command: str | None, cfg: AcceptanceConfig
-) -> tuple[ConnectorUnderTest, str]:
+def make_connector(image: str | None, command: str | None, cfg: AcceptanceConfig) -> tuple[ConnectorUnderTest, str]:
     """The connector under test: a local command (`--command`) or an image (argument or config)."""
     env = cfg.custom_environment_variables
     if command:
@@ -44,8 +42,13 @@ def make_connector(
 
 @click.command("test")
 @click.argument("image", required=False)
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="An Airbyte acceptance-test-config.yml (paths inside are relative to it).")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An Airbyte acceptance-test-config.yml (paths inside are relative to it).",
+)
 @click.option("--command", help="Test a local command instead of an image, e.g. 'python -m my_source'.")
 @click.option("-k", "keyword", help="Only run tests whose id matches this expression (pytest -k syntax).")
 @click.option("--stream", "streams", multiple=True, help="Only test these streams (repeatable).")
@@ -53,7 +56,7 @@ def make_connector(
 @click.option("--timeout", type=click.FloatRange(min=1), help="Per-test timeout in seconds (overrides the config).")
 @click.option("--collect-only", is_flag=True, help="List the test ids without running them.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")
-def test(
+def test(  # noqa: PLR0917 (one parameter per click option)
     image: str | None,
     config_path: Path | None,
     command: str | None,

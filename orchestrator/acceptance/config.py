@@ -154,7 +154,7 @@ class _Reader:
         self.used.add(key)
         return self.data.get(key)
 
-    def str(self, key: str, default: str | None = None) -> str | None:
+    def text(self, key: str, default: str | None = None) -> str | None:
         value = self._get(key)
         if value is None:
             return default
@@ -162,7 +162,7 @@ class _Reader:
             raise ConfigFileError(f"{self.where}.{key}: expected a string, got {type(value).__name__}")
         return str(value)
 
-    def bool(self, key: str, default: bool | None) -> bool | None:
+    def flag(self, key: str, default: bool | None) -> bool | None:
         value = self._get(key)
         if value is None:
             return default
@@ -170,7 +170,7 @@ class _Reader:
             raise ConfigFileError(f"{self.where}.{key}: expected true or false, got {value!r}")
         return value
 
-    def int(self, key: str) -> int | None:
+    def integer(self, key: str) -> int | None:
         value = self._get(key)
         if value is None:
             return None
@@ -179,7 +179,7 @@ class _Reader:
         return value
 
     def path(self, key: str, default: str | None = None) -> Path | None:
-        value = self.str(key, default)
+        value = self.text(key, default)
         if value is None:
             return None
         p = Path(value).expanduser()
@@ -212,10 +212,10 @@ def _named_list(r: _Reader, key: str) -> list[Named]:
             out.append(Named(item))
             continue
         sub = _Reader(r.cfg, r.base, f"{r.where}.{key}[{i}]", item)
-        name = sub.str("name")
+        name = sub.text("name")
         if not name:
             raise ConfigFileError(f"{r.where}.{key}[{i}].name: required")
-        out.append(Named(name, sub.str("bypass_reason")))
+        out.append(Named(name, sub.text("bypass_reason")))
         sub.finish()
     return out
 
@@ -231,13 +231,13 @@ def _ignored_fields(r: _Reader) -> dict[str, list[Named]]:
 
 def _entry(cfg: AcceptanceConfig, base: Path, group: str, index: int, data: Any) -> TestEntry:
     r = _Reader(cfg, base, f"acceptance_tests.{group}.tests[{index}]", data)
-    e = TestEntry(group, index, timeout_seconds=r.int("timeout_seconds"))
+    e = TestEntry(group, index, timeout_seconds=r.integer("timeout_seconds"))
     if group != "spec" or "config_path" in r.data:
         e.config_path = r.path("config_path", DEFAULT_CONFIG_PATH)
     if group == "spec":
         e.spec_path = r.path("spec_path")
     if group == "connection":
-        status = r.str("status", "succeed") or "succeed"
+        status = r.text("status", "succeed") or "succeed"
         if status not in ("succeed", "failed", "exception"):
             raise ConfigFileError(f"{r.where}.status: expected succeed, failed or exception, got {status!r}")
         e.status = status
@@ -247,30 +247,30 @@ def _entry(cfg: AcceptanceConfig, base: Path, group: str, index: int, data: Any)
         e.ignored_fields = _ignored_fields(r)
     if group == "basic_read":
         e.empty_streams = _named_list(r, "empty_streams")
-        e.validate_schema = bool(r.bool("validate_schema", True))
-        e.fail_on_extra_columns = bool(r.bool("fail_on_extra_columns", True))
-        e.validate_stream_statuses = r.bool("validate_stream_statuses", None)
-        e.validate_state_messages = bool(r.bool("validate_state_messages", True))
-        e.validate_primary_keys_data_type = bool(r.bool("validate_primary_keys_data_type", True))
-        e.expect_trace_message_on_failure = bool(r.bool("expect_trace_message_on_failure", True))
+        e.validate_schema = bool(r.flag("validate_schema", True))
+        e.fail_on_extra_columns = bool(r.flag("fail_on_extra_columns", True))
+        e.validate_stream_statuses = r.flag("validate_stream_statuses", None)
+        e.validate_state_messages = bool(r.flag("validate_state_messages", True))
+        e.validate_primary_keys_data_type = bool(r.flag("validate_primary_keys_data_type", True))
+        e.expect_trace_message_on_failure = bool(r.flag("expect_trace_message_on_failure", True))
         er = r.child("expect_records")
         if er is not None:
             e.expect_records = ExpectRecords(
                 path=er.path("path"),
-                exact_order=bool(er.bool("exact_order", False)),
-                extra_fields=bool(er.bool("extra_fields", False)),
-                extra_records=bool(er.bool("extra_records", True)),
-                bypass_reason=er.str("bypass_reason"),
+                exact_order=bool(er.flag("exact_order", False)),
+                extra_fields=bool(er.flag("extra_fields", False)),
+                extra_records=bool(er.flag("extra_records", True)),
+                bypass_reason=er.text("bypass_reason"),
             )
             if e.expect_records.path is None and not e.expect_records.bypass_reason:
                 raise ConfigFileError(f"{er.where}: set `path` or `bypass_reason`")
             er.finish()
     if group == "incremental":
-        e.skip_comprehensive_incremental_tests = bool(r.bool("skip_comprehensive_incremental_tests", False))
+        e.skip_comprehensive_incremental_tests = bool(r.flag("skip_comprehensive_incremental_tests", False))
         fs = r.child("future_state")
         if fs is not None:
             e.future_state_path = fs.path("future_state_path")
-            e.future_state_bypass = fs.str("bypass_reason")
+            e.future_state_bypass = fs.text("bypass_reason")
             e.future_state_missing_streams = _named_list(fs, "missing_streams")
             fs.finish()
     if group == "destination":
@@ -319,11 +319,11 @@ def parse_config(data: Any, path: Path | None) -> AcceptanceConfig:
         data = _migrate_legacy(data)
     cfg = AcceptanceConfig(path=path.resolve() if path else None, connector_image=None)
     top = _Reader(cfg, cfg.base_dir, "$", data)
-    cfg.connector_image = top.str("connector_image")
-    base_path = top.str("base_path")
+    cfg.connector_image = top.text("connector_image")
+    base_path = top.text("base_path")
     base = cfg.base_dir / base_path if base_path else cfg.base_dir
     top.base = base
-    level = top.str("test_strictness_level", "low") or "low"
+    level = top.text("test_strictness_level", "low") or "low"
     if level not in ("low", "high"):
         raise ConfigFileError(f"test_strictness_level: expected low or high, got {level!r}")
     cfg.test_strictness_level = level
@@ -338,7 +338,7 @@ def parse_config(data: Any, path: Path | None) -> AcceptanceConfig:
         g = groups.child(name)
         if g is None:
             continue
-        group = Group(name, bypass_reason=g.str("bypass_reason"))
+        group = Group(name, bypass_reason=g.text("bypass_reason"))
         tests = g.raw("tests")
         if tests is not None:
             if not isinstance(tests, list):

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn
 
-from ducto.protocol import json
 from ducto.orchestrator.acceptance.config import AcceptanceConfig, ConfigFileError, TestEntry
 from ducto.orchestrator.acceptance.runner import ConnectorUnderTest, DockerError, RunResult
+from ducto.protocol import json
 
 Status = Literal["passed", "failed", "skipped", "error"]
 

@@ -109,16 +109,16 @@ def configured_catalog(ctx: Context, entry: TestEntry, *, incremental: bool = Fa
                 modes = s.get("supported_sync_modes") or []
                 if incremental and "incremental" not in modes:
                     continue
-                cs: dict[str, Any] = {
+                entry_stream: dict[str, Any] = {
                     "stream": s,
                     "sync_mode": "incremental" if incremental else "full_refresh",
                     "destination_sync_mode": "append" if incremental else "overwrite",
                 }
                 if incremental and s.get("default_cursor_field"):
-                    cs["cursor_field"] = s["default_cursor_field"]
+                    entry_stream["cursor_field"] = s["default_cursor_field"]
                 if s.get("source_defined_primary_key"):
-                    cs["primary_key"] = s["source_defined_primary_key"]
-                streams.append(cs)
+                    entry_stream["primary_key"] = s["source_defined_primary_key"]
+                streams.append(entry_stream)
             catalog = {"streams": streams}
         if incremental:
             catalog["streams"] = [cs for cs in catalog["streams"] if cs.get("sync_mode") == "incremental"]

@@ -69,7 +69,9 @@ def write_junit(result: SuiteResult, path: Path, suite_name: str) -> None:
             ET.SubElement(props, "property", name=f"config_warning_{i}", value=w)
     for o in result.outcomes:
         group, _, name = o.case.id.partition("::")
-        tc = ET.SubElement(suite, "testcase", classname=f"ducto.acceptance.{group}", name=name, time=f"{o.duration:.3f}")
+        tc = ET.SubElement(
+            suite, "testcase", classname=f"ducto.acceptance.{group}", name=name, time=f"{o.duration:.3f}"
+        )
         if o.status == "failed":
             first = o.message.splitlines()[0] if o.message else "failed"
             ET.SubElement(tc, "failure", message=first).text = o.message

@@ -18,7 +18,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -192,10 +192,8 @@ class ProcessConnector:
                 return RunResult(command, [], [], None, f"could not start {self.label}: {exc}", 0.0)
 
             def kill_group() -> None:
-                try:
+                with suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
             out, err, timed_out = _communicate(proc, stdin or b"", timeout, kill_group)
             duration = time.monotonic() - started

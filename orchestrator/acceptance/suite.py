@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ducto.orchestrator.acceptance import checks_discovery, checks_read, checks_spec, checks_sync
-from ducto.orchestrator.acceptance.config import GROUPS, AcceptanceConfig, ConfigFileError, TestEntry
+from ducto.orchestrator.acceptance.config import GROUPS, ConfigFileError, TestEntry
 from ducto.orchestrator.acceptance.framework import (
     CheckFailed,
     CheckSkipped,
