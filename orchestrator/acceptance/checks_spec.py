@@ -138,8 +138,12 @@ def test_config_matches_spec(ctx: Context, entry: TestEntry) -> None:
         skip(f"config {entry.config_path} does not exist")
     config = {k: v for k, v in connector_config(ctx, entry.config_path).items() if not k.startswith("_")}
     schema = actual_spec(ctx).get("connectionSpecification") or {}
-    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.path))
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError:
+        fail("cannot validate the config: the connectionSpecification is not a valid JSON Schema")
+    errors = sorted(cls(schema).iter_errors(config), key=lambda e: [str(p) for p in e.path])
     if errors:
         lines = [f"{'/'.join(str(p) for p in e.path) or '(root)'}: {e.message}" for e in errors]
         fail(f"config {entry.config_path} does not match the spec (values hidden):" + summarize(lines))
