@@ -296,30 +296,48 @@ def test_state_messages(ctx: Context, entry: TestEntry, stream: str) -> None:
             fail(f"{stream}: a STATE lacks sourceStats.recordCount (got {short(s.get('sourceStats'))})")
 
 
-def test_trace_on_unknown_stream(ctx: Context, entry: TestEntry) -> None:
-    """A catalog naming a stream the source does not have gives a TRACE ERROR."""
+def _unknown_stream_catalog(sync_mode: str, destination_sync_mode: str) -> dict[str, Any]:
+    stream = {
+        "name": UNKNOWN_STREAM,
+        "json_schema": {"type": "object", "properties": {"f1": {"type": "string"}}},
+        "supported_sync_modes": ["full_refresh"],
+    }
+    return {"streams": [{"stream": stream, "sync_mode": sync_mode, "destination_sync_mode": destination_sync_mode}]}
+
+
+def test_trace_on_bad_catalog(ctx: Context, entry: TestEntry) -> None:
+    """A malformed catalog (unknown stream, invalid sync modes) gives a TRACE ERROR (CAT's failure test)."""
     if not entry.expect_trace_message_on_failure:
         skip("expect_trace_message_on_failure is false")
-    catalog = {
-        "streams": [
-            {
-                "stream": {
-                    "name": UNKNOWN_STREAM,
-                    "json_schema": {"type": "object", "properties": {"f1": {"type": "string"}}},
-                    "supported_sync_modes": ["full_refresh"],
-                },
-                "sync_mode": "full_refresh",
-                "destination_sync_mode": "overwrite",
-            }
-        ]
-    }
+    catalog = _unknown_stream_catalog("INVALID", "INVALID")
     result = ctx.run("read", {"config": connector_config(ctx, entry.config_path), "catalog": catalog})
     if not result.traces("ERROR"):
         fail(
-            f"reading an unknown stream should emit a TRACE ERROR, the source emitted none\n{describe_failure(result)}"
+            "reading a malformed catalog should emit a TRACE ERROR saying what is wrong, the source emitted none\n"
+            + describe_failure(result)
         )
     if result.of_type("RECORD"):
+        fail("reading a malformed catalog emitted records")
+
+
+def test_unknown_stream_reported(ctx: Context, entry: TestEntry) -> None:
+    """A catalog naming a stream the source does not have is reported: TRACE ERROR or INCOMPLETE status."""
+    catalog = _unknown_stream_catalog("full_refresh", "overwrite")
+    result = ctx.run("read", {"config": connector_config(ctx, entry.config_path), "catalog": catalog})
+    if result.of_type("RECORD"):
         fail("reading an unknown stream emitted records")
+    incomplete = [
+        t
+        for t in result.traces("STREAM_STATUS")
+        if (t.get("stream_status") or {}).get("status") == "INCOMPLETE"
+        and ((t.get("stream_status") or {}).get("stream_descriptor") or {}).get("name") == UNKNOWN_STREAM
+    ]
+    if not result.traces("ERROR") and not incomplete:
+        fail(
+            f"the catalog names a stream the source does not have ({UNKNOWN_STREAM}) and the source said nothing: "
+            "emit a TRACE ERROR (or at least an INCOMPLETE stream status) so the user learns the stream is gone\n"
+            + describe_failure(result)
+        )
 
 
 def test_strictness(ctx: Context, entry: TestEntry) -> None:
@@ -350,8 +368,17 @@ def cases(ctx: Context, entry: TestEntry, label: str | None, streams: list[str])
         TestCase("basic_read", "test_read", lambda c: test_read(c, entry), t, entry, None, label),
         TestCase(
             "basic_read",
-            "test_trace_on_unknown_stream",
-            lambda c: test_trace_on_unknown_stream(c, entry),
+            "test_trace_on_bad_catalog",
+            partial(test_trace_on_bad_catalog, entry=entry),
+            t,
+            entry,
+            None,
+            label,
+        ),
+        TestCase(
+            "basic_read",
+            "test_unknown_stream_reported",
+            partial(test_unknown_stream_reported, entry=entry),
             t,
             entry,
             None,
