@@ -276,8 +276,6 @@ def _entry(cfg: AcceptanceConfig, base: Path, group: str, index: int, data: Any)
     if group == "destination":
         e.destination = dict(r.data)
         r.used.update(r.data)
-    if group != "spec":
-        r.raw("deployment_mode")  # only meaningful on Airbyte Cloud; accepted silently
     r.finish()
     return e
 

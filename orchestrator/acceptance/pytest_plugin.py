@@ -105,7 +105,7 @@ class AcceptanceConfigFile(pytest.File):
         for case in build_cases(ctx):
             yield AcceptanceItem.from_parent(self, name=case.id, case=case, ctx=ctx)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """One readable line for setup problems."""
         if isinstance(excinfo.value, AcceptanceCollectError):
             return f"ducto acceptance: {excinfo.value}"
@@ -135,11 +135,11 @@ class AcceptanceItem(pytest.Item):
         """Run the check; skips and failures map to pytest's."""
         outcome = run_case(self.ctx, self.case)
         if outcome.status == "skipped":
-            pytest.skip(outcome.message)
+            raise pytest.skip.Exception(outcome.message, _use_item_location=True)
         if outcome.status in ("failed", "error"):
             raise AcceptanceFailure(outcome)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """The check's own message, without a Python traceback."""
         if isinstance(excinfo.value, AcceptanceFailure):
             o = excinfo.value.outcome
@@ -149,4 +149,4 @@ class AcceptanceItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         """Where the item comes from (the config file) and its id."""
-        return self.path, None, self.case.id
+        return self.path, 0, self.case.id

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from tests.unit.acceptance.conftest import RunSuite
+from ducto.orchestrator.acceptance.framework import Outcome
+
+RunSuite = Callable[..., dict[str, Outcome]]
 
 # The checks that need a Docker image; the rulebreaker is a process, so they skip.
 IMAGE_CHECKS = {"spec::test_image_entrypoint", "spec::test_image_labels"}
