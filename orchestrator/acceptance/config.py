@@ -274,8 +274,7 @@ def _entry(cfg: AcceptanceConfig, base: Path, group: str, index: int, data: Any)
             e.future_state_missing_streams = _named_list(fs, "missing_streams")
             fs.finish()
     if group == "destination":
-        e.destination = dict(r.data)
-        r.used.update(r.data)
+        e.destination = {k: v for k in ("reader", "sync_modes") if (v := r.raw(k)) is not None}
     r.finish()
     return e
 
@@ -332,7 +331,7 @@ def parse_config(data: Any, path: Path | None) -> AcceptanceConfig:
     groups = top.child("acceptance_tests")
     if groups is None:
         raise ConfigFileError("acceptance_tests: required (the groups of tests to run)")
-    for name in GROUPS:
+    for name in (*GROUPS, "destination"):  # destination: Ducto's extension (golden streams through write)
         g = groups.child(name)
         if g is None:
             continue

@@ -7,10 +7,12 @@ so the many checks on one `read` cost one read.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, NoReturn
 
 from ducto.orchestrator.acceptance.config import AcceptanceConfig, ConfigFileError, TestEntry
@@ -78,8 +80,14 @@ class Context:
     streams_filter: set[str] | None = None
     timeout_override: float | None = None
     deadline: float | None = None
+    cleanups: list[Callable[[], Any]] = field(default_factory=list)
     _runs: dict[str, RunResult] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Remove what the checks left behind (temporary folders)."""
+        while self.cleanups:
+            self.cleanups.pop()()
 
     def remaining(self) -> float | None:
         """Seconds left for the current case."""
@@ -95,14 +103,16 @@ class Context:
         stdin: bytes | None = None,
         tag: str = "",
         cache: bool = True,
+        local_dir: Path | None = None,
     ) -> RunResult:
         """Run a connector command (cached by its inputs and `tag` unless `cache=False`)."""
-        key = tag + "\0" + command + "\0" + json.dumps(files or {}).decode() + "\0" + (stdin or b"").hex()[:64]
+        digest = hashlib.sha1(stdin or b"", usedforsecurity=False).hexdigest()
+        key = "\0".join((tag, command, json.dumps(files or {}).decode(), str(local_dir), digest))
         if cache and key in self._runs:
             result = self._runs[key]
         else:
             try:
-                result = self.connector.run(command, files, stdin=stdin, timeout=self.remaining())
+                result = self.connector.run(command, files, stdin=stdin, timeout=self.remaining(), local_dir=local_dir)
             except DockerError as exc:
                 fail(str(exc))
             if cache:

@@ -100,6 +100,8 @@ class AcceptanceConfigFile(pytest.File):
         )
         from ducto.orchestrator.acceptance.suite import build_cases
 
+        self.config.add_cleanup(ctx.close)
+
         for warning in cfg.warnings:
             self.warn(pytest.PytestWarning(f"{self.path.name}: {warning}"))
         for case in build_cases(ctx):

@@ -29,6 +29,7 @@ from ducto.protocol import json
 FILE_ARGS = ("config", "catalog", "state")
 CONTAINER_INPUT_DIR = "/ducto-acceptance"
 CONTAINER_PREFIX = "ducto-acc-"
+LOCAL_MOUNT = "/local"  # Airbyte's convention for a host folder shared with file-writing connectors
 
 
 @dataclass(slots=True)
@@ -75,6 +76,8 @@ class ConnectorUnderTest(Protocol):
     """A connector the suite can run: `run("read", {"config": {...}, "catalog": {...}})`."""
 
     label: str
+    # Where the connector sees the shared local folder ("/local" in Docker; None: the host path itself).
+    local_mount: str | None
 
     def run(
         self,
@@ -82,8 +85,9 @@ class ConnectorUnderTest(Protocol):
         files: Mapping[str, Any] | None = None,
         stdin: bytes | None = None,
         timeout: float | None = None,
+        local_dir: Path | None = None,
     ) -> RunResult:
-        """Run one protocol command and collect everything it wrote."""
+        """Run one protocol command and collect everything it wrote (`local_dir` shared read-write)."""
         ...
 
     def image(self) -> ImageInfo | None:
@@ -164,6 +168,7 @@ class ProcessConnector:
         self.env = {**os.environ, **(env or {})}
         self.cwd = cwd
         self.label = shlex.join(self.argv)
+        self.local_mount: str | None = None
 
     def run(
         self,
@@ -171,6 +176,7 @@ class ProcessConnector:
         files: Mapping[str, Any] | None = None,
         stdin: bytes | None = None,
         timeout: float | None = None,
+        local_dir: Path | None = None,
     ) -> RunResult:
         """Run `argv command --NAME FILE...` and wait for it (killing its process group on timeout)."""
         with _input_files(files) as (folder, written):
@@ -254,6 +260,7 @@ class DockerConnector:
         self.env = dict(env or {})
         self.network = network
         self.label = image
+        self.local_mount: str | None = LOCAL_MOUNT
         self._info: ImageInfo | None = None
 
     def image(self) -> ImageInfo:
@@ -268,11 +275,14 @@ class DockerConnector:
         files: Mapping[str, Any] | None = None,
         stdin: bytes | None = None,
         timeout: float | None = None,
+        local_dir: Path | None = None,
     ) -> RunResult:
         """Run one command in a fresh container; on timeout the container is killed."""
         name = f"{CONTAINER_PREFIX}{uuid.uuid4().hex[:12]}"
         with _input_files(files) as (folder, written):
             argv = [self.docker, "run", "--rm", "-i", "--name", name, "-v", f"{folder}:{CONTAINER_INPUT_DIR}:ro"]
+            if local_dir is not None:
+                argv += ["-v", f"{local_dir}:{LOCAL_MOUNT}"]
             if self.network:
                 argv += ["--network", self.network]
             for key, value in self.env.items():

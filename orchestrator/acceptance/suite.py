@@ -6,7 +6,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ducto.orchestrator.acceptance import checks_discovery, checks_read, checks_spec, checks_sync
+from ducto.orchestrator.acceptance import (
+    checks_destination,
+    checks_discovery,
+    checks_read,
+    checks_spec,
+    checks_sync,
+)
 from ducto.orchestrator.acceptance.config import GROUPS, ConfigFileError, TestEntry
 from ducto.orchestrator.acceptance.framework import (
     CheckFailed,
@@ -60,7 +66,7 @@ def build_cases(ctx: Context) -> list[TestCase]:
     """Every test case the config asks for, in group order (discovery may run to list streams)."""
     cfg = ctx.config
     out: list[TestCase] = []
-    for group_name in GROUPS:
+    for group_name in (*GROUPS, "destination"):
         group = cfg.groups.get(group_name)
         if group is None:
             if cfg.high and group_name in GROUPS:
@@ -88,6 +94,8 @@ def build_cases(ctx: Context) -> list[TestCase]:
                     out += checks_sync.incremental_cases(ctx, entry, label, streams)
                     if not streams and not problem:
                         out.append(_no_incremental(entry, label))
+            elif group_name == "destination":
+                out += checks_destination.cases(ctx, entry, label)
     return out
 
 
@@ -139,10 +147,13 @@ def run_suite(
     """Build, filter and run every case; `on_outcome` sees each result as it comes."""
     started = time.monotonic()
     result = SuiteResult(warnings=list(ctx.config.warnings))
-    for case in select(build_cases(ctx), keyword):
-        outcome = run_case(ctx, case)
-        result.outcomes.append(outcome)
-        if on_outcome is not None:
-            on_outcome(outcome)
+    try:
+        for case in select(build_cases(ctx), keyword):
+            outcome = run_case(ctx, case)
+            result.outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+    finally:
+        ctx.close()
     result.duration = time.monotonic() - started
     return result
