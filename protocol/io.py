@@ -1,8 +1,8 @@
 """Reading and writing message streams.
 
 Writes: every message is written whole in a single `write` call, so lines never tear even when
-other threads or processes share the stream; RECORD lines are batched into large writes. Every
-non-RECORD message passes the secret masker before it is serialized.
+other threads or processes share the stream; RECORD lines are batched into large writes. LOG,
+TRACE and CONNECTION_STATUS messages pass the secret masker before they are serialized.
 """
 
 from __future__ import annotations
@@ -12,10 +12,23 @@ from typing import BinaryIO
 
 from ducto.protocol import json
 from ducto.protocol.errors import ProtocolError
-from ducto.protocol.messages import AirbyteMessage, Payload, Record, message_to_dict, parse_message, serialize
+from ducto.protocol.messages import (
+    AirbyteMessage,
+    ConnectionStatus,
+    Log,
+    Payload,
+    Record,
+    Trace,
+    message_to_dict,
+    parse_message,
+    serialize,
+)
 from ducto.protocol.secrets import SecretMasker
 
 FLUSH_BYTES = 1 << 16
+# Messages written for humans get masked. STATE and CONTROL carry data the platform must keep
+# exactly (a CONTROL config holds the secrets on purpose), RECORDs are data.
+MASKED_TYPES = (Log, Trace, ConnectionStatus)
 
 
 class MessageWriter:
@@ -32,8 +45,11 @@ class MessageWriter:
         if isinstance(msg, Record):
             self.write_line(serialize(msg))
             return
-        masked = self.masker.mask_value(message_to_dict(msg)) if self.masker else None
-        self._buffer.append(serialize(msg) if masked is None else json.dump_line(masked))
+        payload = msg.payload if isinstance(msg, AirbyteMessage) else msg
+        if self.masker and isinstance(payload, MASKED_TYPES):
+            self._buffer.append(json.dump_line(self.masker.mask_value(message_to_dict(msg))))
+        else:
+            self._buffer.append(serialize(msg))
         self.flush()
 
     def write_line(self, line: bytes) -> None:

@@ -73,13 +73,13 @@ class SecretMasker:
         return text
 
     def mask_value(self, value: Any) -> Any:
-        """Mask secrets in every string of a nested dict/list value (keys included)."""
+        """Mask secrets in every string value of a nested dict/list value."""
         if not self._secrets:
             return value
         if isinstance(value, str):
             return self.mask(value)
         if isinstance(value, dict):
-            return {self.mask(str(k)): self.mask_value(v) for k, v in value.items()}
+            return {k: self.mask_value(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.mask_value(v) for v in value]
         return value
