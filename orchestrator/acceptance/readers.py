@@ -92,23 +92,27 @@ def _read_duckdb(reader: dict[str, Any], stream: str, local_dir: Path, propertie
     schema = normalize_identifier(str(reader.get("schema", "main")))
     table = normalize_identifier(stream)
     by_column = {normalize_identifier(p): p for p in properties}
+    qualified = f'"{schema}"."{table}"'
     con = duckdb.connect(str(path), read_only=True)
     try:
         try:
-            cursor = con.execute(f'SELECT * FROM "{schema}"."{table}"')
+            described = con.execute(f"DESCRIBE SELECT * FROM {qualified}").fetchall()
+            columns = [(str(d[0]), str(d[1]).upper()) for d in described if not str(d[0]).startswith("_airbyte_")]
+            # time zone aware values come back as epoch microseconds (no pytz needed), then UTC datetimes
+            select = ", ".join(
+                f'epoch_us("{c}")' if t.startswith("TIMESTAMP WITH TIME ZONE") else f'"{c}"' for c, t in columns
+            )
+            rows = con.execute(f"SELECT {select or 'NULL'} FROM {qualified}").fetchall()
         except duckdb.Error as exc:
             raise ReaderError(f"cannot read table {schema}.{table}: {exc}") from None
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
     finally:
         con.close()
     out = []
     for row in rows:
         record = {}
-        for column, value in zip(columns, row, strict=True):
-            if column.startswith("_airbyte_"):
-                continue
-            record[by_column.get(column, column)] = value
+        for (column, kind), raw in zip(columns, row, strict=False):
+            aware = kind.startswith("TIMESTAMP WITH TIME ZONE") and raw is not None
+            record[by_column.get(column, column)] = datetime.fromtimestamp(raw / 1_000_000, tz=UTC) if aware else raw
         out.append(record)
     return out
 
