@@ -16,9 +16,6 @@ and never echo a STATE whose records cannot be read back.
 
 from __future__ import annotations
 
-import copy
-import shutil
-import tempfile
 from collections import Counter, defaultdict
 from functools import partial
 from pathlib import Path
@@ -28,7 +25,14 @@ from ducto.orchestrator.acceptance import golden
 from ducto.orchestrator.acceptance.compare import canonical
 from ducto.orchestrator.acceptance.config import ConfigFileError, TestEntry
 from ducto.orchestrator.acceptance.framework import Context, TestCase, fail, short, skip, summarize
-from ducto.orchestrator.acceptance.inputs import actual_spec, connector_config, describe_failure, state_stream_name
+from ducto.orchestrator.acceptance.inputs import (
+    actual_spec,
+    describe_failure,
+    local_path_for,
+    raw_connector_config,
+    state_stream_name,
+    with_local_dir,
+)
 from ducto.orchestrator.acceptance.readers import ReaderError, read_stream, row_matches
 from ducto.orchestrator.acceptance.runner import RunResult
 
@@ -37,30 +41,12 @@ BAD_LINE = b'{"type": "RECORD", "record": {"stream": "ducto_second", "data": {"k
 
 
 def _local_dir(ctx: Context, key: str) -> Path:
-    def make() -> Path:
-        path = Path(tempfile.mkdtemp(prefix="ducto-acc-dest-"))
-        path.chmod(0o777)  # the container's user writes here
-        ctx.cleanups.append(partial(shutil.rmtree, path, ignore_errors=True))
-        return path
-
-    value: Path = ctx.memo(f"localdir:{key}", make)
-    return value
-
-
-def _with_local_dir(value: Any, local: str) -> Any:
-    if isinstance(value, str):
-        return value.replace("{local_dir}", local)
-    if isinstance(value, dict):
-        return {k: _with_local_dir(v, local) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_with_local_dir(v, local) for v in value]
+    value: Path = ctx.memo(f"localdir:{key}", ctx.new_local_dir)
     return value
 
 
 def _write(ctx: Context, entry: TestEntry, mode: str, *, tag: str, stdin: bytes, local: Path) -> RunResult:
-    config = _with_local_dir(
-        copy.deepcopy(connector_config(ctx, entry.config_path)), ctx.connector.local_mount or str(local)
-    )
+    config = with_local_dir(raw_connector_config(ctx, entry.config_path), local_path_for(ctx, local))
     sync_mode = "full_refresh" if mode == "overwrite" else "incremental"
     catalog = golden.configured_catalog(sync_mode, mode)
     return ctx.run("write", {"config": config, "catalog": catalog}, stdin=stdin, tag=tag, local_dir=local)
@@ -79,7 +65,10 @@ def _modes(ctx: Context, entry: TestEntry) -> list[str]:
         if not isinstance(configured, list) or any(m not in MODES for m in configured):
             raise ConfigFileError(f"acceptance_tests.destination.tests[{entry.index}].sync_modes: a list of {MODES}")
         return [str(m) for m in configured]
-    return [m for m in MODES if m in (actual_spec(ctx).get("supported_destination_sync_modes") or [])]
+    declared = actual_spec(ctx).get("supported_destination_sync_modes")
+    if not isinstance(declared, list) or not declared:
+        fail("the SPEC of a destination must list supported_destination_sync_modes (overwrite, append, append_dedup)")
+    return [m for m in MODES if m in declared]
 
 
 def expected_echoes(msgs: list[dict[str, Any]]) -> list[tuple[str | None, Any, int]]:

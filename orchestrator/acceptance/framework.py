@@ -8,10 +8,13 @@ so the many checks on one `read` cost one read.
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
@@ -88,6 +91,19 @@ class Context:
         """Remove what the checks left behind (temporary folders)."""
         while self.cleanups:
             self.cleanups.pop()()
+
+    def new_local_dir(self) -> Path:
+        """A fresh folder to share with the connector (mounted at /local in Docker), removed at close."""
+        path = Path(tempfile.mkdtemp(prefix="ducto-acc-local-"))
+        path.chmod(0o777)  # the container's user writes here
+        self.cleanups.append(partial(shutil.rmtree, path, ignore_errors=True))
+        return path
+
+    @property
+    def local_dir(self) -> Path:
+        """The suite-wide shared folder (what `{local_dir}` means in connector configs)."""
+        value: Path = self.memo("local_dir", self.new_local_dir)
+        return value
 
     def remaining(self) -> float | None:
         """Seconds left for the current case."""

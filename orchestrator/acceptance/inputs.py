@@ -9,6 +9,7 @@ from typing import Any
 from ducto.orchestrator.acceptance.config import ConfigFileError, TestEntry, load_json_file
 from ducto.orchestrator.acceptance.framework import Context, fail, short
 from ducto.orchestrator.acceptance.runner import RunResult
+from ducto.protocol import json
 
 
 def describe_failure(result: RunResult) -> str:
@@ -45,8 +46,8 @@ def actual_spec(ctx: Context) -> dict[str, Any]:
     return value
 
 
-def connector_config(ctx: Context, path: Path | None) -> dict[str, Any]:
-    """The connector config a test entry names."""
+def raw_connector_config(ctx: Context, path: Path | None) -> dict[str, Any]:
+    """The connector config a test entry names, as written (`{local_dir}` not yet replaced)."""
     if path is None:
         raise ConfigFileError("config_path is required for this test")
 
@@ -57,6 +58,31 @@ def connector_config(ctx: Context, path: Path | None) -> dict[str, Any]:
         return data
 
     value: dict[str, Any] = ctx.memo(f"config:{path}", compute)
+    return value
+
+
+def with_local_dir(value: Any, local: str) -> Any:
+    """A copy of a config where every `{local_dir}` in a string is replaced by `local`."""
+    if isinstance(value, str):
+        return value.replace("{local_dir}", local)
+    if isinstance(value, dict):
+        return {k: with_local_dir(v, local) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_local_dir(v, local) for v in value]
+    return value
+
+
+def local_path_for(ctx: Context, local_dir: Path) -> str:
+    """How the connector sees a shared folder: its mount point in Docker, the host path otherwise."""
+    return ctx.connector.local_mount or str(local_dir)
+
+
+def connector_config(ctx: Context, path: Path | None) -> dict[str, Any]:
+    """The connector config a test entry names, `{local_dir}` pointing at the suite's shared folder."""
+    raw = raw_connector_config(ctx, path)
+    if "{local_dir}" not in json.dumps(raw).decode():
+        return raw
+    value: dict[str, Any] = with_local_dir(raw, local_path_for(ctx, ctx.local_dir))
     return value
 
 

@@ -128,3 +128,38 @@ def test_missing_image_is_one_clear_error() -> None:
     assert result.exit_code == 1
     assert "Error: cannot inspect image 'ducto-acc/no-such-image:nope'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_destination_image_writes_through_the_local_mount(tmp_path: Path) -> None:
+    """A destination image writes into the shared folder (/local in the container); the suite reads it back."""
+    if not image_exists(BASE_IMAGE):
+        pytest.fail(f"{BASE_IMAGE} is missing: run scripts/build-images first")
+    image = f"{IMAGE_PREFIX}:destination"
+    context = tmp_path / "context"
+    context.mkdir()
+    shutil.copy(RULEBREAKER.with_name("dest_rulebreaker.py"), context / "dest_rulebreaker.py")
+    (context / "Dockerfile").write_text(
+        "FROM ducto/base:dev\n"
+        "COPY dest_rulebreaker.py /app/dest_rulebreaker.py\n"
+        'ENV AIRBYTE_ENTRYPOINT="python /app/dest_rulebreaker.py"\n'
+        'ENTRYPOINT ["python", "/app/dest_rulebreaker.py"]\n'
+        'LABEL io.airbyte.name="ducto-acc/rulebreaker" io.airbyte.version="destination"\n'
+    )
+    subprocess.run(["docker", "build", "-q", "-t", image, str(context)], check=True, capture_output=True)
+    try:
+        (tmp_path / "destination_config.json").write_text(json.dumps({"dir": "{local_dir}"}))
+        config = tmp_path / "acceptance-test-config.yml"
+        config.write_text(
+            f"connector_image: {image}\n"
+            "acceptance_tests:\n"
+            "  destination:\n"
+            "    tests:\n"
+            "      - config_path: destination_config.json\n"
+            "        reader: {type: jsonl, path: '{local_dir}/{stream}.jsonl'}\n"
+        )
+        result = CliRunner().invoke(ducto_test, ["--config", str(config)])
+        assert result.exit_code == 0, result.output
+        assert "destination::test_read_back[append_dedup] PASSED" in result.output
+        assert "destination::test_bad_line_keeps_committed PASSED" in result.output
+    finally:
+        subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True, check=False)
