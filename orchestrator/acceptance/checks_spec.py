@@ -10,34 +10,9 @@ import yaml
 
 from ducto.orchestrator.acceptance.config import TestEntry, load_json_file
 from ducto.orchestrator.acceptance.framework import Context, TestCase, fail, skip, summarize
-from ducto.orchestrator.acceptance.inputs import actual_spec, connector_config, describe_failure, spec_run
+from ducto.orchestrator.acceptance.inputs import actual_spec, connector_config, describe_failure, looks_secret, spec_run
 from ducto.orchestrator.acceptance.runner import DockerError
 
-# Property names that hold secrets (Airbyte's list); matched case-insensitively on the last name.
-SECRET_NAMES = frozenset(
-    (
-        "client_token",
-        "access_token",
-        "api_token",
-        "token",
-        "secret",
-        "client_secret",
-        "password",
-        "key",
-        "api_key",
-        "apikey",
-        "service_account_info",
-        "service_account",
-        "tenant_id",
-        "certificate",
-        "jwt",
-        "credentials",
-        "app_id",
-        "appid",
-        "refresh_token",
-        "private_key",
-    )
-)
 SECRET_TYPES = frozenset(("string", "integer", "number"))
 
 
@@ -102,7 +77,7 @@ def test_secrets_are_marked(ctx: Context) -> None:
     schema = actual_spec(ctx).get("connectionSpecification") or {}
     exposed, hidden = [], []
     for path, name, definition in iter_properties(schema):
-        secret_name = name.lower() in SECRET_NAMES or name.lower().endswith(("_password", "_token", "_secret"))
+        secret_name = looks_secret(name)
         marked = definition.get("airbyte_secret") is True
         if secret_name and _can_hold_secret(definition) and not marked:
             exposed.append(path)

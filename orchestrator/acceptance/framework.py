@@ -21,6 +21,7 @@ from typing import Any, Literal, NoReturn
 from ducto.orchestrator.acceptance.config import AcceptanceConfig, ConfigFileError, TestEntry
 from ducto.orchestrator.acceptance.runner import ConnectorUnderTest, DockerError, RunResult
 from ducto.protocol import json
+from ducto.protocol.secrets import SecretMasker
 
 Status = Literal["passed", "failed", "skipped", "error"]
 
@@ -84,6 +85,7 @@ class Context:
     timeout_override: float | None = None
     deadline: float | None = None
     cleanups: list[Callable[[], Any]] = field(default_factory=list)
+    masker: SecretMasker = field(default_factory=SecretMasker)
     _runs: dict[str, RunResult] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict)
 
@@ -177,7 +179,7 @@ def run_case(ctx: Context, case: TestCase) -> Outcome:
     duration = time.monotonic() - started
     if status == "passed" and duration > timeout:
         status, message = "failed", f"took {duration:.0f}s, over its {timeout:.0f}s timeout"
-    return Outcome(case, status, message, duration)
+    return Outcome(case, status, ctx.masker.mask(message), duration)
 
 
 def summarize(values: list[str], limit: int = 10) -> str:

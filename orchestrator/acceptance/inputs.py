@@ -7,9 +7,68 @@ from pathlib import Path
 from typing import Any
 
 from ducto.orchestrator.acceptance.config import ConfigFileError, TestEntry, load_json_file
-from ducto.orchestrator.acceptance.framework import Context, fail, short
+from ducto.orchestrator.acceptance.framework import CheckFailed, CheckSkipped, Context, fail, short
 from ducto.orchestrator.acceptance.runner import RunResult
 from ducto.protocol import json
+from ducto.protocol.secrets import secret_values
+
+# Property names that hold secrets (Airbyte's list plus a few); matched case-insensitively.
+SECRET_NAMES = frozenset(
+    (
+        "client_token",
+        "access_token",
+        "api_token",
+        "token",
+        "secret",
+        "client_secret",
+        "password",
+        "key",
+        "api_key",
+        "apikey",
+        "service_account_info",
+        "service_account",
+        "tenant_id",
+        "certificate",
+        "jwt",
+        "credentials",
+        "app_id",
+        "appid",
+        "refresh_token",
+        "private_key",
+    )
+)
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a property name says it holds a secret (password, token, api_key, ...)."""
+    lowered = name.lower()
+    return lowered in SECRET_NAMES or lowered.endswith(("_password", "_token", "_secret"))
+
+
+def _secrets_by_name(value: Any, out: set[str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if looks_secret(str(k)) and isinstance(v, str | int | float) and not isinstance(v, bool) and str(v):
+                out.add(str(v))
+            else:
+                _secrets_by_name(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _secrets_by_name(v, out)
+
+
+def register_secrets(ctx: Context, config: dict[str, Any]) -> None:
+    """Mask this config's secrets in every report: fields the spec marks, and secret-looking names."""
+    found: set[str] = set()
+    _secrets_by_name(config, found)
+    try:
+        spec = actual_spec(ctx)
+    except (CheckFailed, CheckSkipped):
+        spec = {}
+    schema = spec.get("connectionSpecification")
+    if isinstance(schema, dict):
+        found |= secret_values(config, schema)
+    ctx.masker.add(v for v in found if len(v) >= 3)
 
 
 def describe_failure(result: RunResult) -> str:
@@ -55,6 +114,7 @@ def raw_connector_config(ctx: Context, path: Path | None) -> dict[str, Any]:
         data = load_json_file(path, "config_path")
         if not isinstance(data, dict):
             raise ConfigFileError(f"config_path {path}: expected a JSON object")
+        register_secrets(ctx, data)
         return data
 
     value: dict[str, Any] = ctx.memo(f"config:{path}", compute)

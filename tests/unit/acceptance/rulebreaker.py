@@ -45,6 +45,7 @@ DEFECTS = {
     "future_state_no_state",
     "label_changed",
     "hang_discover",
+    "check_leaks_secret",
 }
 if DEFECT and DEFECT not in DEFECTS:
     sys.exit(f"unknown DEFECT {DEFECT!r}")
@@ -143,6 +144,10 @@ def check(config: dict) -> int:
     if mode == "bad" and DEFECT != "check_always_succeeds":
         emit({"type": "CONNECTION_STATUS", "connectionStatus": {"status": "FAILED", "message": "api key refused"}})
         return 1 if DEFECT == "check_failed_nonzero" else 0
+    if DEFECT == "check_leaks_secret":
+        sys.stderr.write(f"calling the API with key {config.get('api_key')}\n")
+        error(f"the API refused key {config.get('api_key')}", "config_error")
+        return 1
     emit({"type": "CONNECTION_STATUS", "connectionStatus": {"status": "SUCCEEDED"}})
     return 0
 

@@ -117,3 +117,11 @@ def test_a_hanging_connector_times_out(run_rulebreaker: RunSuite) -> None:
     assert o.status == "failed"
     assert "timed out" in o.message
     assert o.duration < 15
+
+
+def test_secrets_are_masked_in_failure_messages(run_rulebreaker: RunSuite) -> None:
+    outcomes = run_rulebreaker("check_leaks_secret", keyword="connection")
+    message = outcomes["connection[0]::test_check_succeed"].message
+    assert "k-123" not in message
+    assert "the API refused key ****" in message
+    assert "calling the API with key ****" in message  # stderr tail too
