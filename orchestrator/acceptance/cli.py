@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def make_connector(image: str | None, command: str | None, cfg: AcceptanceConfig
         argv = shlex.split(command)
         if not argv:
             raise click.UsageError("--command is empty")
+        if shutil.which(argv[0]) is None:
+            raise click.ClickException(f"--command: {argv[0]!r} is not an executable file or a command on PATH")
         return ProcessConnector(argv, env=env), "process"
     name = image or cfg.connector_image
     if not name:

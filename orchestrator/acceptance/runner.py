@@ -69,6 +69,8 @@ class RunResult:
         """`exit code N` or `timed out after Ns`."""
         if self.timed_out:
             return f"timed out after {self.duration:.0f}s"
+        if self.exit_code is None:
+            return "the connector did not start"
         return f"exit code {self.exit_code}"
 
 

@@ -101,6 +101,9 @@ def test_user_errors_are_one_line(project: Path, tmp_path: Path) -> None:
     code, out = invoke([])
     assert code == 2
     assert "give an IMAGE" in out
+    code, out = invoke(["--command", "/nonexistent/bin/source --flag"])
+    assert code == 1
+    assert "Error: --command: '/nonexistent/bin/source' is not an executable file" in out
 
 
 def test_missing_connector_config_is_an_error_not_a_crash(project: Path) -> None:
