@@ -7,7 +7,8 @@
             reader: {type: duckdb, path: "{local_dir}/acceptance.duckdb", schema: main}
             sync_modes: [overwrite, append, append_dedup]   # default: the spec's supported modes
 
-For each destination sync mode the golden messages are written twice into a fresh folder: every
+For each destination sync mode the golden messages are written twice into a fresh folder (the second
+sync's catalog adds a column to one stream): every
 STATE must come back in order with the right `destinationStats.recordCount`, and the rows read back
 must be what was sent (overwrite: the second write only; append: both; append_dedup: one row per
 key, the latest). A stream with a malformed line in the middle must fail loudly or skip the line,
@@ -45,10 +46,12 @@ def _local_dir(ctx: Context, key: str) -> Path:
     return value
 
 
-def _write(ctx: Context, entry: TestEntry, mode: str, *, tag: str, stdin: bytes, local: Path) -> RunResult:
+def _write(
+    ctx: Context, entry: TestEntry, mode: str, *, tag: str, stdin: bytes, local: Path, run: int = 1
+) -> RunResult:
     config = with_local_dir(raw_connector_config(ctx, entry.config_path), local_path_for(ctx, local))
     sync_mode = "full_refresh" if mode == "overwrite" else "incremental"
-    catalog = golden.configured_catalog(sync_mode, mode)
+    catalog = golden.configured_catalog(sync_mode, mode, run)
     return ctx.run("write", {"config": config, "catalog": catalog}, stdin=stdin, tag=tag, local_dir=local)
 
 
@@ -122,6 +125,7 @@ def _sync_twice(ctx: Context, entry: TestEntry, mode: str) -> tuple[RunResult, R
         tag=f"dest-{mode}-2",
         stdin=golden.encode(golden.messages(2, second_value_offset=offset)),
         local=local,
+        run=2,
     )
     return first, second, local
 
@@ -170,7 +174,7 @@ def test_read_back(ctx: Context, entry: TestEntry, mode: str) -> None:
         fail(f"the second write ({mode}) failed\n{describe_failure(second)}")
     problems = []
     for stream, rows in _expected_after_two_writes(mode).items():
-        schema = golden.EDGE_SCHEMA if stream == golden.EDGE else golden.SECOND_SCHEMA
+        schema = golden.edge_schema(2) if stream == golden.EDGE else golden.SECOND_SCHEMA
         try:
             actual = read_stream(_reader(entry), stream, local, list(schema["properties"]))
         except ReaderError as exc:

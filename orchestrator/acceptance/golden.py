@@ -80,10 +80,20 @@ _EDGE_ROWS: list[dict[str, Any]] = [
 _SECOND_ROWS: list[dict[str, Any]] = [{"key": f"k{i}", "value": i * 10, "seq": i} for i in range(1, 7)]
 
 
-def configured_catalog(sync_mode: str, destination_sync_mode: str) -> dict[str, Any]:
-    """The configured catalog of the golden streams for one destination sync mode."""
+ADDED_COLUMN = "added_later"
+
+
+def edge_schema(run: int) -> dict[str, Any]:
+    """The edge-case stream's schema: from the second sync on it has one more column (schema change)."""
+    if run < 2:
+        return EDGE_SCHEMA
+    return {**EDGE_SCHEMA, "properties": {**EDGE_SCHEMA["properties"], ADDED_COLUMN: {"type": ["null", "string"]}}}
+
+
+def configured_catalog(sync_mode: str, destination_sync_mode: str, run: int = 1) -> dict[str, Any]:
+    """The configured catalog of the golden streams for one destination sync mode and sync number."""
     streams = []
-    for name, schema, pk, cursor in ((EDGE, EDGE_SCHEMA, "id", "updated"), (SECOND, SECOND_SCHEMA, "key", "seq")):
+    for name, schema, pk, cursor in ((EDGE, edge_schema(run), "id", "updated"), (SECOND, SECOND_SCHEMA, "key", "seq")):
         streams.append(
             {
                 "stream": {
@@ -138,6 +148,8 @@ def messages(run: int = 1, *, second_value_offset: int = 0) -> list[dict[str, An
     out: list[dict[str, Any]] = [_status(EDGE, "STARTED"), _status(SECOND, "STARTED")]
     out += [_status(EDGE, "RUNNING"), _status(SECOND, "RUNNING")]
     edge = [{**row, "updated": row["updated"] + run} for row in _EDGE_ROWS]
+    if run >= 2:
+        edge = [{**row, ADDED_COLUMN: f"v{row['id']}"} for row in edge]
     second = [
         {**row, "value": row["value"] + second_value_offset, "seq": row["seq"] + 100 * run} for row in _SECOND_ROWS
     ]

@@ -13,7 +13,16 @@ import os
 import sys
 
 DEFECT = os.environ.get("DEFECT", "")
-DEFECTS = {"wrong_count", "drop_state", "reorder_states", "early_echo", "no_dedup", "append_truncates", "lossy"}
+DEFECTS = {
+    "wrong_count",
+    "drop_state",
+    "reorder_states",
+    "early_echo",
+    "no_dedup",
+    "append_truncates",
+    "lossy",
+    "drops_new_column",
+}
 if DEFECT and DEFECT not in DEFECTS:
     sys.exit(f"unknown DEFECT {DEFECT!r}")
 
@@ -110,6 +119,8 @@ def write(config: dict, catalog: dict) -> int:
         if msg.get("type") == "RECORD":
             rec = msg["record"]
             data = lossy(rec["data"]) if DEFECT == "lossy" else rec["data"]
+            if DEFECT == "drops_new_column":
+                data = {k: v for k, v in data.items() if k != "added_later"}
             pending[rec["stream"]].append(data)
             counts[rec["stream"]] += 1
         elif msg.get("type") == "STATE":

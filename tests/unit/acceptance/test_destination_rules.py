@@ -57,6 +57,7 @@ CASES = {
     "no_dedup": (["destination::test_read_back[append_dedup]"], "read back but not expected"),
     "append_truncates": (["destination::test_read_back[append]"], "sent but not read back"),
     "lossy": (["destination::test_read_back[append]"], "12.5"),
+    "drops_new_column": (["destination::test_read_back[overwrite]"], '"added_later":"v1"'),
 }
 
 
