@@ -6,6 +6,7 @@
           - config_path: destination_config.json     # "{local_dir}" inside is the shared folder
             reader: {type: duckdb, path: "{local_dir}/acceptance.duckdb", schema: main}
             sync_modes: [overwrite, append, append_dedup]   # default: the spec's supported modes
+            echo_wait_seconds: 30   # how long to wait for a STATE echo while the input stays open
 
 For each destination sync mode the golden messages are written twice into a fresh folder (the second
 sync's catalog adds a column to one stream): every
@@ -225,6 +226,57 @@ def test_bad_line_keeps_committed(ctx: Context, entry: TestEntry) -> None:
         fail("STATEs were echoed before their records were durably written (data lost):" + summarize(problems))
 
 
+def test_echoed_state_survives_a_kill(ctx: Context, entry: TestEntry) -> None:
+    """Killed (SIGKILL) right after echoing a STATE, the destination still holds every record before it."""
+    modes = _modes(ctx, entry)
+    if not modes:
+        skip("the destination declares no supported sync mode")
+    mode = "append" if "append" in modes else modes[0]
+    local = _local_dir(ctx, f"{entry.index}:kill")
+    config = with_local_dir(raw_connector_config(ctx, entry.config_path), local_path_for(ctx, local))
+    catalog = golden.configured_catalog("full_refresh" if mode == "overwrite" else "incremental", mode)
+    msgs = golden.messages(1)
+    first_state = next(i for i, m in enumerate(msgs) if m["type"] == "STATE")
+    # everything up to the first STATE, then records that stay uncommitted; stdin stays open
+    head = msgs[: first_state + 1] + [m for m in msgs[first_state + 1 :] if m["type"] == "RECORD"][:2]
+    wait = min(float(entry.destination.get("echo_wait_seconds", 30)), ctx.remaining() or 30.0)
+    running = ctx.connector.start("write", {"config": config, "catalog": catalog}, local_dir=local)
+    try:
+        running.send(golden.encode(head))
+        echoed = None
+        while (message := running.next_message(wait)) is not None:
+            if message.get("type") == "STATE":
+                echoed = message["state"]
+                break
+        running.kill()
+        stderr = running.stderr()
+    finally:
+        running.close()
+    if echoed is None:
+        skip(
+            f"no STATE echoed within {wait:.0f}s while the input was still open (the destination may batch "
+            f"until the end of input){' - stderr: ' + stderr.strip()[-300:] if stderr.strip() else ''}"
+        )
+    name = state_stream_name(echoed)
+    sent = msgs[first_state]["state"]
+    if (
+        name != state_stream_name(sent)
+        or (echoed.get("stream") or {}).get("stream_state") != sent["stream"]["stream_state"]
+    ):
+        fail(f"the first STATE echoed is not the first STATE sent: {short(echoed)}")
+    before = [
+        m["record"]["data"] for m in msgs[:first_state] if m["type"] == "RECORD" and m["record"]["stream"] == name
+    ]
+    schema = golden.EDGE_SCHEMA if name == golden.EDGE else golden.SECOND_SCHEMA
+    try:
+        actual = read_stream(_reader(entry), str(name), local, list(schema["properties"]))
+    except ReaderError as exc:
+        fail(f"the STATE of {name} was echoed, but after a kill its records cannot be read back: {exc}")
+    lost = [p for p in _compare(str(name), before, actual) if "sent but not read back" in p]
+    if lost:
+        fail("a STATE was echoed before its records were durable; after a kill they are gone:" + summarize(lost))
+
+
 def cases(ctx: Context, entry: TestEntry, label: str | None) -> list[TestCase]:
     """Destination tests: per sync mode, then the malformed-line test."""
     t = entry.timeout
@@ -246,6 +298,17 @@ def cases(ctx: Context, entry: TestEntry, label: str | None) -> list[TestCase]:
                 "destination", "test_read_back", partial(test_read_back, entry=entry, mode=mode), t, entry, mode, label
             )
         )
+    out.append(
+        TestCase(
+            "destination",
+            "test_echoed_state_survives_a_kill",
+            partial(test_echoed_state_survives_a_kill, entry=entry),
+            t,
+            entry,
+            None,
+            label,
+        )
+    )
     out.append(
         TestCase(
             "destination",

@@ -274,7 +274,7 @@ def _entry(cfg: AcceptanceConfig, base: Path, group: str, index: int, data: Any)
             e.future_state_missing_streams = _named_list(fs, "missing_streams")
             fs.finish()
     if group == "destination":
-        e.destination = {k: v for k in ("reader", "sync_modes") if (v := r.raw(k)) is not None}
+        e.destination = {k: v for k in ("reader", "sync_modes", "echo_wait_seconds") if (v := r.raw(k)) is not None}
     r.finish()
     return e
 

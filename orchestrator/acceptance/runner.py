@@ -10,6 +10,7 @@ reported as timed out, never left behind.
 from __future__ import annotations
 
 import os
+import select
 import shlex
 import shutil
 import signal
@@ -92,6 +93,12 @@ class ConnectorUnderTest(Protocol):
         """Run one protocol command and collect everything it wrote (`local_dir` shared read-write)."""
         ...
 
+    def start(
+        self, command: str, files: Mapping[str, Any] | None = None, local_dir: Path | None = None
+    ) -> StreamingRun:
+        """Start a command with open pipes, to interact with it while it runs."""
+        ...
+
     def image(self) -> ImageInfo | None:
         """The Docker image's metadata, or None when the connector is not an image."""
         ...
@@ -128,22 +135,122 @@ def parse_output(stdout: bytes) -> tuple[list[dict[str, Any]], list[tuple[int, s
     return messages, invalid
 
 
+def _write_inputs(files: Mapping[str, Any] | None) -> tuple[Path, list[tuple[str, str]]]:
+    """Write each input as NAME.json in a new temporary folder readable by a container's user."""
+    folder = Path(tempfile.mkdtemp(prefix="ducto-acc-"))
+    folder.chmod(0o755)
+    written: list[tuple[str, str]] = []
+    names = sorted(files or {}, key=lambda n: (FILE_ARGS.index(n) if n in FILE_ARGS else len(FILE_ARGS), n))
+    for name in names:
+        path = folder / f"{name}.json"
+        path.write_bytes(json.dumps((files or {})[name]))
+        path.chmod(0o644)
+        written.append((name, path.name))
+    return folder, written
+
+
 @contextmanager
 def _input_files(files: Mapping[str, Any] | None) -> Iterator[tuple[Path, list[tuple[str, str]]]]:
-    """Write each input as NAME.json in a temporary folder readable by a container's user."""
-    folder = Path(tempfile.mkdtemp(prefix="ducto-acc-"))
+    """`_write_inputs` as a context manager that removes the folder afterwards."""
+    folder, written = _write_inputs(files)
     try:
-        folder.chmod(0o755)
-        written: list[tuple[str, str]] = []
-        names = sorted(files or {}, key=lambda n: (FILE_ARGS.index(n) if n in FILE_ARGS else len(FILE_ARGS), n))
-        for name in names:
-            path = folder / f"{name}.json"
-            path.write_bytes(json.dumps((files or {})[name]))
-            path.chmod(0o644)
-            written.append((name, path.name))
         yield folder, written
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class StreamingRun:
+    """A connector started with open pipes: feed stdin bit by bit, read messages as they come, kill it.
+
+    Used to check what a destination has made durable at the moment it echoes a STATE. stderr goes to
+    a temporary file so a chatty connector never blocks.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes], kill: Any, cleanup: Any, stderr_file: Any) -> None:
+        self.proc = proc
+        self._kill = kill
+        self._cleanup = cleanup
+        self._stderr = stderr_file
+        self._buffer = b""
+        self.messages: list[dict[str, Any]] = []
+
+    def send(self, data: bytes) -> bool:
+        """Write to stdin; False when the connector no longer reads it."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return False
+        return True
+
+    def next_message(self, timeout: float) -> dict[str, Any] | None:
+        """The next protocol message on stdout, or None at EOF or after `timeout` seconds."""
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while True:
+            line, sep, rest = self._buffer.partition(b"\n")
+            if sep:
+                self._buffer = rest
+                found, _ = parse_output(line)
+                if found:
+                    self.messages.append(found[0])
+                    return found[0]
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return None
+            self._buffer += chunk
+
+    def kill(self) -> None:
+        """Stop the connector now (SIGKILL), as a crash would."""
+        self._kill()
+        with suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=30)
+
+    def stderr(self) -> str:
+        """What the connector wrote on stderr so far."""
+        self._stderr.flush()
+        self._stderr.seek(0)
+        data: bytes = self._stderr.read()
+        return data.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        """Kill if still running and remove the input files."""
+        if self.proc.poll() is None:
+            self.kill()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                with suppress(OSError):
+                    stream.close()
+        self._stderr.close()
+        self._cleanup()
+
+
+def _start(argv: list[str], env: Mapping[str, str] | None, cwd: str | None, kill: Any, folder: Path) -> StreamingRun:
+    stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by StreamingRun.close)
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr_file,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    except OSError:
+        stderr_file.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return StreamingRun(proc, lambda: kill(proc), lambda: shutil.rmtree(folder, ignore_errors=True), stderr_file)
 
 
 def _communicate(
@@ -209,6 +316,21 @@ class ProcessConnector:
         exit_code = None if timed_out else proc.returncode
         return RunResult(command, messages, invalid, exit_code, err.decode("utf-8", "replace"), duration, timed_out)
 
+    def start(
+        self, command: str, files: Mapping[str, Any] | None = None, local_dir: Path | None = None
+    ) -> StreamingRun:
+        """Start `argv command --NAME FILE...` with open pipes (see StreamingRun)."""
+        folder, written = _write_inputs(files)
+        args = [command]
+        for name, filename in written:
+            args += [f"--{name}", str(folder / filename)]
+
+        def kill(proc: subprocess.Popen[bytes]) -> None:
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+        return _start([*self.argv, *args], self.env, self.cwd, kill, folder)
+
     def image(self) -> ImageInfo | None:
         """A local command has no image."""
         return None
@@ -265,6 +387,34 @@ class DockerConnector:
         self.local_mount: str | None = LOCAL_MOUNT
         self._info: ImageInfo | None = None
 
+    def _docker_argv(
+        self, name: str, command: str, folder: Path, written: list[tuple[str, str]], local_dir: Path | None
+    ) -> list[str]:
+        argv = [self.docker, "run", "--rm", "-i", "--name", name, "-v", f"{folder}:{CONTAINER_INPUT_DIR}:ro"]
+        if local_dir is not None:
+            argv += ["-v", f"{local_dir}:{LOCAL_MOUNT}"]
+        if self.network:
+            argv += ["--network", self.network]
+        for key, value in self.env.items():
+            argv += ["-e", f"{key}={value}"]
+        argv += [self.image_name, command]
+        for arg_name, filename in written:
+            argv += [f"--{arg_name}", f"{CONTAINER_INPUT_DIR}/{filename}"]
+        return argv
+
+    def start(
+        self, command: str, files: Mapping[str, Any] | None = None, local_dir: Path | None = None
+    ) -> StreamingRun:
+        """Start a container with open pipes (see StreamingRun); kill() kills the container."""
+        name = f"{CONTAINER_PREFIX}{uuid.uuid4().hex[:12]}"
+        folder, written = _write_inputs(files)
+        argv = self._docker_argv(name, command, folder, written, local_dir)
+
+        def kill(proc: subprocess.Popen[bytes]) -> None:
+            subprocess.run([self.docker, "kill", name], capture_output=True, timeout=30, check=False)
+
+        return _start(argv, None, None, kill, folder)
+
     def image(self) -> ImageInfo:
         """The inspected image (cached)."""
         if self._info is None:
@@ -282,17 +432,7 @@ class DockerConnector:
         """Run one command in a fresh container; on timeout the container is killed."""
         name = f"{CONTAINER_PREFIX}{uuid.uuid4().hex[:12]}"
         with _input_files(files) as (folder, written):
-            argv = [self.docker, "run", "--rm", "-i", "--name", name, "-v", f"{folder}:{CONTAINER_INPUT_DIR}:ro"]
-            if local_dir is not None:
-                argv += ["-v", f"{local_dir}:{LOCAL_MOUNT}"]
-            if self.network:
-                argv += ["--network", self.network]
-            for key, value in self.env.items():
-                argv += ["-e", f"{key}={value}"]
-            argv.append(self.image_name)
-            argv.append(command)
-            for arg_name, filename in written:
-                argv += [f"--{arg_name}", f"{CONTAINER_INPUT_DIR}/{filename}"]
+            argv = self._docker_argv(name, command, folder, written, local_dir)
             started = time.monotonic()
             try:
                 proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -27,6 +27,7 @@ acceptance_tests:
         reader:
           type: jsonl
           path: "{local_dir}/{stream}.jsonl"
+        echo_wait_seconds: 5
 """
 
 
@@ -45,7 +46,10 @@ def test_correct_destination_passes(tmp_path: Path) -> None:
         f"destination::{name}[{mode}]": "passed"
         for mode in ("overwrite", "append", "append_dedup")
         for name in ("test_states_echoed", "test_read_back")
-    } | {"destination::test_bad_line_keeps_committed": "passed"}
+    } | {
+        "destination::test_bad_line_keeps_committed": "passed",
+        "destination::test_echoed_state_survives_a_kill": "passed",
+    }
     assert set(Path(tempfile.gettempdir()).glob("ducto-acc-dest-*")) <= before  # the suite removed its folders
 
 
@@ -53,7 +57,10 @@ CASES = {
     "wrong_count": (["destination::test_states_echoed[append]"], "destinationStats.recordCount is 3.0, 2 records"),
     "drop_state": (["destination::test_states_echoed[overwrite]"], "differ from the STATEs sent"),
     "reorder_states": (["destination::test_states_echoed[append_dedup]"], "differ from the STATEs sent"),
-    "early_echo": (["destination::test_bad_line_keeps_committed"], "data lost"),
+    "early_echo": (
+        ["destination::test_echoed_state_survives_a_kill", "destination::test_bad_line_keeps_committed"],
+        "after a kill they are gone",
+    ),
     "no_dedup": (["destination::test_read_back[append_dedup]"], "read back but not expected"),
     "append_truncates": (["destination::test_read_back[append]"], "sent but not read back"),
     "lossy": (["destination::test_read_back[append]"], "12.5"),
