@@ -161,5 +161,6 @@ def test_destination_image_writes_through_the_local_mount(tmp_path: Path) -> Non
         assert result.exit_code == 0, result.output
         assert "destination::test_read_back[append_dedup] PASSED" in result.output
         assert "destination::test_bad_line_keeps_committed PASSED" in result.output
+        assert "destination::test_echoed_state_survives_a_kill PASSED" in result.output  # docker kill
     finally:
         subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True, check=False)
