@@ -164,3 +164,38 @@ def test_destination_image_writes_through_the_local_mount(tmp_path: Path) -> Non
         assert "destination::test_echoed_state_survives_a_kill PASSED" in result.output  # docker kill
     finally:
         subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True, check=False)
+
+
+def test_faker_without_always_updated_loses_records_on_resume(tmp_path: Path) -> None:
+    """A real finding on a real connector: with `always_updated: false`, faker 7.2.1 treats any state as
+    "done", so resuming from one of its own intermediate checkpoints emits nothing (records are lost)."""
+    ensure_faker_image()
+    (tmp_path / "config.json").write_text(
+        json.dumps({"count": 20, "seed": 42, "records_per_slice": 5, "parallelism": 1, "always_updated": False})
+    )
+    future = [
+        {
+            "type": "STREAM",
+            "stream": {
+                "stream_descriptor": {"name": "users"},
+                "stream_state": {"seed": 42, "updated_at": "2099-01-01T00:00:00+00:00", "loop_offset": 10**6},
+            },
+        }
+    ]
+    (tmp_path / "abnormal_state.json").write_text(json.dumps(future))
+    config = tmp_path / "acceptance-test-config.yml"
+    config.write_text(
+        "connector_image: ducto-acc/airbyte-source-faker:7.2.1\n"
+        "acceptance_tests:\n"
+        "  incremental:\n"
+        "    tests:\n"
+        "      - config_path: config.json\n"
+        "        future_state: {future_state_path: abnormal_state.json}\n"
+    )
+    result = CliRunner().invoke(ducto_test, ["--config", str(config), "--stream", "users"])
+    assert result.exit_code == 1, result.output
+    assert "incremental::test_two_sequential_reads[users] PASSED" in result.output
+    assert "incremental::test_future_state[users] PASSED" in result.output
+    assert "incremental::test_read_from_checkpoints[users] FAILED" in result.output
+    assert "users: resuming from checkpoint 1 of 2" in result.output
+    assert "emitted 0 record(s), but 10 were emitted after that checkpoint" in result.output
