@@ -26,6 +26,8 @@ from ducto.orchestrator.acceptance.suite import build_cases, run_suite, select
 def make_connector(image: str | None, command: str | None, cfg: AcceptanceConfig) -> tuple[ConnectorUnderTest, str]:
     """The connector under test: a local command (`--command`) or an image (argument or config)."""
     env = cfg.custom_environment_variables
+    if command and image:
+        raise click.UsageError("give either an IMAGE or --command, not both")
     if command:
         argv = shlex.split(command)
         if not argv:

@@ -101,6 +101,9 @@ def test_user_errors_are_one_line(project: Path, tmp_path: Path) -> None:
     code, out = invoke([])
     assert code == 2
     assert "give an IMAGE" in out
+    code, out = invoke(["some/image:dev", "--command", COMMAND])
+    assert code == 2
+    assert "either an IMAGE or --command" in out
     code, out = invoke(["--command", "/nonexistent/bin/source --flag"])
     assert code == 1
     assert "Error: --command: '/nonexistent/bin/source' is not an executable file" in out
