@@ -135,24 +135,31 @@ def parse_output(stdout: bytes) -> tuple[list[dict[str, Any]], list[tuple[int, s
     return messages, invalid
 
 
-def _write_inputs(files: Mapping[str, Any] | None) -> tuple[Path, list[tuple[str, str]]]:
-    """Write each input as NAME.json in a new temporary folder readable by a container's user."""
+def _write_inputs(files: Mapping[str, Any] | None, shared: bool = False) -> tuple[Path, list[tuple[str, str]]]:
+    """Write each input as a JSON file in a new temporary folder.
+
+    Private to the current user (0700/0600) for local processes. For containers (`shared`), whose
+    user differs, the folder can be traversed but not listed (0711) and the files, readable, carry an
+    unguessable name.
+    """
     folder = Path(tempfile.mkdtemp(prefix="ducto-acc-"))
-    folder.chmod(0o755)
+    folder.chmod(0o711 if shared else 0o700)
     written: list[tuple[str, str]] = []
     names = sorted(files or {}, key=lambda n: (FILE_ARGS.index(n) if n in FILE_ARGS else len(FILE_ARGS), n))
     for name in names:
-        path = folder / f"{name}.json"
-        path.write_bytes(json.dumps((files or {})[name]))
-        path.chmod(0o644)
+        path = folder / (f"{name}-{uuid.uuid4().hex}.json" if shared else f"{name}.json")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644 if shared else 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(json.dumps((files or {})[name]))
+        path.chmod(0o644 if shared else 0o600)
         written.append((name, path.name))
     return folder, written
 
 
 @contextmanager
-def _input_files(files: Mapping[str, Any] | None) -> Iterator[tuple[Path, list[tuple[str, str]]]]:
+def _input_files(files: Mapping[str, Any] | None, shared: bool = False) -> Iterator[tuple[Path, list[tuple[str, str]]]]:
     """`_write_inputs` as a context manager that removes the folder afterwards."""
-    folder, written = _write_inputs(files)
+    folder, written = _write_inputs(files, shared)
     try:
         yield folder, written
     finally:
@@ -407,7 +414,7 @@ class DockerConnector:
     ) -> StreamingRun:
         """Start a container with open pipes (see StreamingRun); kill() kills the container."""
         name = f"{CONTAINER_PREFIX}{uuid.uuid4().hex[:12]}"
-        folder, written = _write_inputs(files)
+        folder, written = _write_inputs(files, shared=True)
         argv = self._docker_argv(name, command, folder, written, local_dir)
 
         def kill(proc: subprocess.Popen[bytes]) -> None:
@@ -431,7 +438,7 @@ class DockerConnector:
     ) -> RunResult:
         """Run one command in a fresh container; on timeout the container is killed."""
         name = f"{CONTAINER_PREFIX}{uuid.uuid4().hex[:12]}"
-        with _input_files(files) as (folder, written):
+        with _input_files(files, shared=True) as (folder, written):
             argv = self._docker_argv(name, command, folder, written, local_dir)
             started = time.monotonic()
             try:
