@@ -130,7 +130,8 @@ class Context:
             result = self._runs[key]
         else:
             try:
-                result = self.connector.run(command, files, stdin=stdin, timeout=self.remaining(), local_dir=local_dir)
+                shared = local_dir or self.local_dir
+                result = self.connector.run(command, files, stdin=stdin, timeout=self.remaining(), local_dir=shared)
             except DockerError as exc:
                 fail(str(exc))
             if cache:

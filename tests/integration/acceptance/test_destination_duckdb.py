@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,3 +25,16 @@ def test_destination_duckdb_passes(monkeypatch: pytest.MonkeyPatch) -> None:
     for mode in ("overwrite", "append", "append_dedup"):
         assert f"destination::test_read_back[{mode}] PASSED" in result.output
     assert "connection::test_check_succeed PASSED" in result.output
+
+
+@pytest.mark.docker
+@pytest.mark.skipif(not CONNECTOR.is_dir(), reason="connectors/destination-duckdb is not in this checkout yet")
+def test_destination_duckdb_image_passes() -> None:
+    """The built image, writing into /local (a folder the suite shares and reads back)."""
+    image = "ducto/destination-duckdb:dev"
+    if subprocess.run(["docker", "image", "inspect", image], capture_output=True, check=False).returncode != 0:
+        pytest.fail(f"{image} is missing: run scripts/build-images first")
+    result = CliRunner().invoke(ducto_test, ["--config", str(CONFIG)])
+    assert result.exit_code == 0, result.output
+    assert "spec::test_image_labels PASSED" in result.output
+    assert "destination::test_echoed_state_survives_a_kill PASSED" in result.output

@@ -152,6 +152,9 @@ def test_destination_image_writes_through_the_local_mount(tmp_path: Path) -> Non
         config.write_text(
             f"connector_image: {image}\n"
             "acceptance_tests:\n"
+            "  connection:\n"
+            "    tests:\n"
+            "      - config_path: destination_config.json\n"
             "  destination:\n"
             "    tests:\n"
             "      - config_path: destination_config.json\n"
@@ -159,6 +162,7 @@ def test_destination_image_writes_through_the_local_mount(tmp_path: Path) -> Non
         )
         result = CliRunner().invoke(ducto_test, ["--config", str(config)])
         assert result.exit_code == 0, result.output
+        assert "connection::test_check_succeed PASSED" in result.output  # {local_dir} is /local, mounted
         assert "destination::test_read_back[append_dedup] PASSED" in result.output
         assert "destination::test_bad_line_keeps_committed PASSED" in result.output
         assert "destination::test_echoed_state_survives_a_kill PASSED" in result.output  # docker kill
