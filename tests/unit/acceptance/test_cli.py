@@ -31,7 +31,7 @@ def test_all_pass_exits_0_with_a_summary(project: Path) -> None:
     assert code == 0, out
     assert "basic_read::test_records_match_schema[users] PASSED" in out
     assert "spec::test_image_entrypoint SKIPPED (the connector is not a Docker image)" in out
-    assert "31 passed, 5 skipped" in out.splitlines()[-1]
+    assert "32 passed, 5 skipped" in out.splitlines()[-1]
 
 
 def test_a_failure_exits_1_and_is_explained(project: Path) -> None:
