@@ -105,8 +105,7 @@ def _check_echoes(result: RunResult, msgs: list[dict[str, Any]], what: str) -> N
     for i, (s, (name, _, count)) in enumerate(zip(echoed, expected, strict=True)):
         stats = s.get("destinationStats")
         actual = stats.get("recordCount") if isinstance(stats, dict) else None
-        numeric = isinstance(actual, int | float) and not isinstance(actual, bool)
-        if not numeric or float(actual) != float(count):
+        if not isinstance(actual, int | float) or isinstance(actual, bool) or float(actual) != float(count):
             problems.append(
                 f"state {i} ({name}): destinationStats.recordCount is {actual!r}, {count} records came before it"
             )
