@@ -191,3 +191,30 @@ def test_default_config_runs_spec_only() -> None:
     cfg = default_config("some/image:dev")
     assert cfg.groups["spec"].tests
     assert all(cfg.groups[g].bypass_reason for g in ("connection", "discovery", "basic_read"))
+
+
+def test_destination_group(tmp_path: Path) -> None:
+    cfg = load_config(
+        write(
+            tmp_path,
+            """
+connector_image: ducto/destination-duckdb:dev
+acceptance_tests:
+  destination:
+    tests:
+      - config_path: destination_config.json
+        reader: {type: duckdb, path: "{local_dir}/db.duckdb"}
+        sync_modes: [append]
+        echo_wait_seconds: 5
+        golden: custom.jsonl
+""",
+        )
+    )
+    entry = cfg.groups["destination"].tests[0]
+    assert entry.config_path == tmp_path / "destination_config.json"
+    assert entry.destination == {
+        "reader": {"type": "duckdb", "path": "{local_dir}/db.duckdb"},
+        "sync_modes": ["append"],
+        "echo_wait_seconds": 5,
+    }
+    assert cfg.warnings == ["acceptance_tests.destination.tests[0].golden: not supported by ducto test, ignored"]
