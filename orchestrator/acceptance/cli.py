@@ -89,7 +89,10 @@ def test(  # noqa: PLR0917 (one parameter per click option)
     connector, kind = make_connector(image, command, cfg)
     ctx = Context(connector, cfg, streams_filter=set(streams) or None, timeout_override=timeout)
     header = f"{kind}: {connector.label}"
-    click.echo(f"ducto test: {header}" + (f", config {cfg.path}" if cfg.path else ", no config (spec checks only)"))
+    click.echo(
+        f"ducto test: {header}"
+        + (f", config {cfg.path}" if cfg.path else ", no config (spec checks; reads with the spec's defaults if valid)")
+    )
     if collect_only:
         for case in select(build_cases(ctx), keyword):
             click.echo(case.id)

@@ -133,7 +133,8 @@ class AcceptanceConfig:
 
 
 def default_config(image: str | None) -> AcceptanceConfig:
-    """The config used when none is given: the spec tests, which need no connector config."""
+    """The config used when none is given: the spec tests, which need no connector config (the suite
+    adds connection, discovery and basic_read with `{}` when the spec accepts an empty config)."""
     cfg = AcceptanceConfig(path=None, connector_image=image)
     cfg.groups["spec"] = Group("spec", [TestEntry("spec", 0)])
     for name in GROUPS[1:]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
 
 from ducto.orchestrator.acceptance import (
     checks_destination,
@@ -13,7 +16,7 @@ from ducto.orchestrator.acceptance import (
     checks_spec,
     checks_sync,
 )
-from ducto.orchestrator.acceptance.config import GROUPS, ConfigFileError, TestEntry
+from ducto.orchestrator.acceptance.config import GROUPS, ConfigFileError, Group, TestEntry
 from ducto.orchestrator.acceptance.framework import (
     CheckFailed,
     CheckSkipped,
@@ -24,8 +27,9 @@ from ducto.orchestrator.acceptance.framework import (
     run_case,
     skip,
 )
-from ducto.orchestrator.acceptance.inputs import configured_catalog, stream_name
+from ducto.orchestrator.acceptance.inputs import actual_spec, configured_catalog, stream_name
 from ducto.orchestrator.acceptance.keyword import matches
+from ducto.protocol import json
 
 
 def _label(entries: list[TestEntry], entry: TestEntry) -> str | None:
@@ -62,8 +66,49 @@ def _bypassed(group: str, reason: str) -> TestCase:
     return TestCase(group, "bypassed", bypass, 1.0)
 
 
+EMPTY_CONFIG_GROUPS = ("connection", "discovery", "basic_read")
+
+
+def use_empty_config_when_valid(ctx: Context) -> None:
+    """Without an acceptance config: when the spec's defaults alone make a valid config (no required
+    field without a default), also run connection, discovery and basic_read with that config, as a user
+    accepting every default would (everything that can run without a user's config)."""
+    cfg = ctx.config
+    if cfg.path is not None:
+        return
+    try:
+        spec = actual_spec(ctx)
+    except (CheckFailed, CheckSkipped):
+        return  # the spec tests will say why
+    schema = spec.get("connectionSpecification")
+    if not isinstance(schema, dict):
+        return
+    try:
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+        cls.check_schema(schema)
+        props: dict[str, Any] = schema["properties"] if isinstance(schema.get("properties"), dict) else {}
+        defaults = {k: v["default"] for k, v in props.items() if isinstance(v, dict) and "default" in v}
+        errors = [e.message for e in cls(schema).iter_errors(defaults)]
+    except jsonschema.SchemaError:
+        return
+    if errors:
+        reason = (
+            f"no acceptance config given and the spec's defaults are not a valid config ({errors[0]}); "
+            "pass --config FILE"
+        )
+        for name in EMPTY_CONFIG_GROUPS:
+            cfg.groups[name] = Group(name, bypass_reason=reason)
+        return
+    folder = ctx.new_local_dir()
+    empty = folder / "defaults_config.json"
+    empty.write_text(json.dumps(defaults).decode())
+    for name in EMPTY_CONFIG_GROUPS:
+        cfg.groups[name] = Group(name, [TestEntry(name, 0, config_path=empty)])
+
+
 def build_cases(ctx: Context) -> list[TestCase]:
     """Every test case the config asks for, in group order (discovery may run to list streams)."""
+    use_empty_config_when_valid(ctx)
     cfg = ctx.config
     out: list[TestCase] = []
     for group_name in (*GROUPS, "destination"):

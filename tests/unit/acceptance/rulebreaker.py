@@ -46,6 +46,7 @@ DEFECTS = {
     "label_changed",
     "hang_discover",
     "check_leaks_secret",
+    "spec_all_defaults",  # not a defect: a spec whose defaults alone make a valid config
 }
 if DEFECT and DEFECT not in DEFECTS:
     sys.exit(f"unknown DEFECT {DEFECT!r}")
@@ -125,6 +126,10 @@ def spec() -> int:
     s = json.loads(json.dumps(SPEC))
     if DEFECT == "invalid_spec_schema":
         s["connectionSpecification"]["properties"]["users"]["minimum"] = "zero"
+    if DEFECT == "spec_all_defaults":
+        s["connectionSpecification"]["required"] = []
+        s["connectionSpecification"]["properties"]["api_key"]["default"] = "k-default"
+        s["connectionSpecification"]["properties"]["users"]["default"] = 3
     if DEFECT == "secret_not_marked":
         del s["connectionSpecification"]["properties"]["api_key"]["airbyte_secret"]
     emit({"type": "SPEC", "spec": s})

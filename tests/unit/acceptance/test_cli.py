@@ -76,9 +76,22 @@ def test_junit_xml(project: Path, tmp_path: Path) -> None:
 def test_without_config_only_spec_checks_run() -> None:
     code, out = invoke(["--command", COMMAND])
     assert code == 0, out
-    assert "no config (spec checks only)" in out
+    assert "no config (spec checks; reads with the spec's defaults if valid)" in out
     assert "spec::test_spec_message PASSED" in out
-    assert "connection::bypassed SKIPPED (bypassed: no acceptance config given" in out
+    assert (
+        "connection::bypassed SKIPPED (bypassed: no acceptance config given and the spec's defaults are not a "
+        "valid config ('api_key' is a required property)"
+    ) in out
+    assert "full_refresh::bypassed SKIPPED" in out
+
+
+def test_without_config_spec_defaults_drive_a_read() -> None:
+    code, out = invoke(["--command", COMMAND], defect="spec_all_defaults")
+    assert code == 0, out
+    assert "connection::test_check_succeed PASSED" in out
+    assert "discovery::test_discover PASSED" in out
+    assert "basic_read::test_records_match_schema[users] PASSED" in out
+    assert "full_refresh::bypassed SKIPPED" in out
 
 
 def test_per_test_timeout(project: Path) -> None:
