@@ -71,6 +71,10 @@ def test_read(ctx: Context, entry: TestEntry) -> None:
         fail("malformed RECORD messages:" + summarize(problems))
     if not result.records():
         fail("the read emitted no records at all")
+    if entry.expect_records is not None and entry.expect_records.path is not None:
+        unknown = sorted(s for s in _expected_records(ctx, entry) if s not in configured and ctx.wants_stream(s))
+        if unknown:
+            fail(f"{entry.expect_records.path.name} lists records of streams the read does not select: {unknown}")
 
 
 def test_stdout_only_messages(ctx: Context, entry: TestEntry) -> None:

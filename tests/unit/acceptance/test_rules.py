@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +125,11 @@ def test_secrets_are_masked_in_failure_messages(run_rulebreaker: RunSuite) -> No
     assert "k-123" not in message
     assert "the API refused key ****" in message
     assert "calling the API with key ****" in message  # stderr tail too
+
+
+def test_expected_records_of_an_unselected_stream_fail(run_rulebreaker: RunSuite, project: Path) -> None:
+    expected = project.parent / "expected_records.jsonl"
+    expected.write_text(expected.read_text() + '{"stream": "ghosts", "data": {"id": 1}, "emitted_at": 0}\n')
+    outcomes = run_rulebreaker(keyword="basic_read")
+    assert outcomes["basic_read::test_read"].status == "failed"
+    assert "lists records of streams the read does not select: ['ghosts']" in outcomes["basic_read::test_read"].message
