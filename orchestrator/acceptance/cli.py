@@ -94,8 +94,11 @@ def test(  # noqa: PLR0917 (one parameter per click option)
         + (f", config {cfg.path}" if cfg.path else ", no config (spec checks; reads with the spec's defaults if valid)")
     )
     if collect_only:
-        for case in select(build_cases(ctx), keyword):
-            click.echo(case.id)
+        try:
+            for case in select(build_cases(ctx), keyword):
+                click.echo(case.id)
+        finally:
+            ctx.close()
         return
 
     def show(o: Outcome) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -44,6 +45,7 @@ def test_a_failure_exits_1_and_is_explained(project: Path) -> None:
 
 
 def test_keyword_and_stream_filters(project: Path) -> None:
+    before = set(Path(tempfile.gettempdir()).glob("ducto-acc-*"))
     code, out = invoke(
         ["--command", COMMAND, "--config", str(project), "--collect-only", "-k", "basic_read and not events"]
     )
@@ -55,6 +57,7 @@ def test_keyword_and_stream_filters(project: Path) -> None:
     assert "basic_read::test_stream_has_records[events]" in ids
     assert not any("[users]" in i for i in ids)
     assert "incremental::test_incremental_streams" in ids  # users was the only incremental stream
+    assert set(Path(tempfile.gettempdir()).glob("ducto-acc-*")) <= before  # nothing left behind
 
 
 def test_junit_xml(project: Path, tmp_path: Path) -> None:
