@@ -6,9 +6,8 @@
 VENV := .venv
 PYTEST_ARGS ?=
 
-# What `make demo` runs. For now: the base image's self-check. When the faker and DuckDB
-# connectors land, this becomes the faker -> DuckDB sync.
-DEMO_CMD ?= docker run --rm ducto/base:dev
+# What `make demo` runs: the faker -> DuckDB sync on embedded defaults.
+DEMO_CMD ?= scripts/demo
 
 .PHONY: demo test bootstrap images lint typecheck pytest
 

@@ -379,7 +379,9 @@ class DockerRunner(Runner):
 
     def _prepare_local(self, uid: int, gid: int, as_root: bool) -> None:
         assert self.local_dir is not None
-        if not self.local_dir.exists():
+        try:
             self.local_dir.mkdir(parents=True)
-            if as_root:
-                os.chown(self.local_dir, uid, gid)
+        except FileExistsError:
+            return  # the other side of the sync (started concurrently) made it, or an earlier run
+        if as_root:
+            os.chown(self.local_dir, uid, gid)
